@@ -1,0 +1,139 @@
+// Package bucket makes S3 buckets with every safeguard on: versioning,
+// default encryption, a public access block, bucket-owner-enforced
+// ownership, a TLS-only policy and lifecycle expiry of old versions.
+//
+// It owns the bucket and its configuration resources. It does not own the
+// KMS key (pass one) or the access-log target bucket. Entry point: New.
+package bucket
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketlifecycleconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketlogging"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketversioning"
+
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// DefaultNoncurrentDays keeps replaced object versions this long: long
+// enough to recover from a bad write, short enough not to pay for forever.
+const DefaultNoncurrentDays = 90
+
+// Props configures a bucket.
+type Props struct {
+	// Name is the globally unique bucket name. Required.
+	Name string
+	// Key encrypts objects with SSE-KMS. Default: nil, which means SSE-S3
+	// (AES256) - the only option for ALB access logs.
+	Key *kms.Key
+	// Statements are added to the bucket policy after the TLS-only deny.
+	// Default: none.
+	Statements []iam.Statement
+	// NoncurrentDays expires replaced versions. Default: 90.
+	NoncurrentDays int
+	// ExpireDays expires current objects. Default: 0, never.
+	ExpireDays int
+	// LogBucket receives S3 server access logs, under prefix "<Name>/".
+	// Default: "", no access logging.
+	LogBucket string
+}
+
+// Bucket is a bucket with its ARN known at synth time.
+type Bucket struct {
+	Resource s3bucket.S3Bucket
+	Name     string
+	ARN      string
+	// Policy is the bucket policy resource; resources that need the policy
+	// in place before they write (log delivery, trails) depend on it.
+	Policy s3bucketpolicy.S3BucketPolicy
+}
+
+// New creates the bucket and its configuration.
+func New(scope constructs.Construct, id string, p Props) *Bucket {
+	if p.Name == "" {
+		panic("bucket.New: Name is required (" + id + ")")
+	}
+	b := s3bucket.NewS3Bucket(scope, tf.S(id), &s3bucket.S3BucketConfig{
+		Bucket: tf.S(p.Name),
+		Tags:   tf.Name(p.Name),
+	})
+	out := &Bucket{Resource: b, Name: p.Name, ARN: "arn:aws:s3:::" + p.Name}
+	bid := b.Id()
+
+	s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(scope, tf.S(id+"-pab"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{
+		Bucket:                bid,
+		BlockPublicAcls:       tf.B(true),
+		BlockPublicPolicy:     tf.B(true),
+		IgnorePublicAcls:      tf.B(true),
+		RestrictPublicBuckets: tf.B(true),
+	})
+	s3bucketownershipcontrols.NewS3BucketOwnershipControls(scope, tf.S(id+"-ownership"), &s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
+		Bucket: bid,
+		Rule:   &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: tf.S("BucketOwnerEnforced")},
+	})
+	s3bucketversioning.NewS3BucketVersioningA(scope, tf.S(id+"-versioning"), &s3bucketversioning.S3BucketVersioningAConfig{
+		Bucket:                  bid,
+		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: tf.S("Enabled")},
+	})
+	encrypt(scope, id, bid, p.Key)
+	lifecycle(scope, id, bid, p)
+	out.Policy = s3bucketpolicy.NewS3BucketPolicy(scope, tf.S(id+"-policy"), &s3bucketpolicy.S3BucketPolicyConfig{
+		Bucket: bid,
+		Policy: tf.S(iam.Policy(append([]iam.Statement{iam.DenyInsecureTransport(out.ARN)}, p.Statements...)...).JSON()),
+	})
+	if p.LogBucket != "" {
+		s3bucketlogging.NewS3BucketLoggingA(scope, tf.S(id+"-logging"), &s3bucketlogging.S3BucketLoggingAConfig{
+			Bucket:       bid,
+			TargetBucket: tf.S(p.LogBucket),
+			TargetPrefix: tf.S(p.Name + "/"),
+		})
+	}
+	return out
+}
+
+func encrypt(scope constructs.Construct, id string, bucketID *string, key *kms.Key) {
+	def := &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
+		SseAlgorithm: tf.S("AES256"),
+	}
+	if key != nil {
+		def = &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
+			SseAlgorithm:   tf.S("aws:kms"),
+			KmsMasterKeyId: key.ARN,
+		}
+	}
+	s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(scope, tf.S(id+"-sse"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
+		Bucket: bucketID,
+		Rule: &[]*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
+			ApplyServerSideEncryptionByDefault: def,
+			BucketKeyEnabled:                   tf.B(key != nil),
+		}},
+	})
+}
+
+func lifecycle(scope constructs.Construct, id string, bucketID *string, p Props) {
+	noncurrent := p.NoncurrentDays
+	if noncurrent == 0 {
+		noncurrent = DefaultNoncurrentDays
+	}
+	rule := &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{
+		Id:                             tf.S("expire-old-versions"),
+		Status:                         tf.S("Enabled"),
+		Filter:                         &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{Prefix: tf.S("")},
+		NoncurrentVersionExpiration:    &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{NoncurrentDays: tf.N(noncurrent)},
+		AbortIncompleteMultipartUpload: &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{DaysAfterInitiation: tf.N(7)},
+	}
+	if p.ExpireDays > 0 {
+		rule.Expiration = &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{Days: tf.N(p.ExpireDays)}
+	}
+	s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(scope, tf.S(id+"-lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
+		Bucket: bucketID,
+		Rule:   &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{rule},
+	})
+}

@@ -1,0 +1,88 @@
+// Package kms makes customer-managed KMS keys with rotation on and an alias.
+//
+// It owns the key, its alias and its key policy. It does not grant anything
+// to IAM principals in other accounts unless a caller passes statements for
+// that. Entry point: New.
+package kms
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// DefaultDeletionWindowDays is the longest wait AWS allows before a key
+// scheduled for deletion is gone, to give the most time to notice a mistake.
+const DefaultDeletionWindowDays = 30
+
+// Props configures a key.
+type Props struct {
+	// Alias names the key, without the "alias/" prefix. Required.
+	Alias string
+	// Description says what the key protects. Required.
+	Description string
+	// AccountID owns the key; its root principal administers it. Required.
+	AccountID string
+	// Region is the key's region. Required.
+	Region string
+	// Statements are added to the key policy after the account-root
+	// statement, e.g. a service grant from LogsStatement. Default: none.
+	Statements []iam.Statement
+	// DeletionWindowDays is the wait before deletion. Default: 30.
+	DeletionWindowDays int
+}
+
+// Key is a KMS key and its alias.
+type Key struct {
+	Resource kmskey.KmsKey
+	// ARN is the key's ARN, known only at apply time.
+	ARN *string
+	// AliasName is "alias/<Alias>".
+	AliasName string
+	// AliasARN is known at synth time and accepted wherever a key ARN is.
+	AliasARN string
+}
+
+// New creates a key with rotation on.
+func New(scope constructs.Construct, id string, p Props) *Key {
+	if p.Alias == "" || p.AccountID == "" || p.Region == "" {
+		panic("kms.New: Alias, AccountID and Region are required (" + id + ")")
+	}
+	window := p.DeletionWindowDays
+	if window == 0 {
+		window = DefaultDeletionWindowDays
+	}
+	statements := append([]iam.Statement{
+		iam.Allow("AccountAdministers", []string{"kms:*"}, "*").For("AWS", iam.AccountRoot(p.AccountID)),
+	}, p.Statements...)
+	key := kmskey.NewKmsKey(scope, tf.S(id), &kmskey.KmsKeyConfig{
+		Description:          tf.S(p.Description),
+		EnableKeyRotation:    tf.B(true),
+		DeletionWindowInDays: tf.N(window),
+		Policy:               tf.S(iam.Policy(statements...).JSON()),
+		Tags:                 tf.Name(p.Alias),
+	})
+	aliasName := "alias/" + p.Alias
+	kmsalias.NewKmsAlias(scope, tf.S(id+"-alias"), &kmsalias.KmsAliasConfig{
+		Name:        tf.S(aliasName),
+		TargetKeyId: key.KeyId(),
+	})
+	return &Key{
+		Resource:  key,
+		ARN:       key.Arn(),
+		AliasName: aliasName,
+		AliasARN:  "arn:aws:kms:" + p.Region + ":" + p.AccountID + ":" + aliasName,
+	}
+}
+
+// LogsStatement lets CloudWatch Logs in this account and region use the key
+// for log groups, and nothing else.
+func LogsStatement(accountID, region string) iam.Statement {
+	return iam.Allow("CloudWatchLogs",
+		[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
+		For("Service", "logs."+region+".amazonaws.com").
+		When("ArnLike", "kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:"+region+":"+accountID+":log-group:*")
+}

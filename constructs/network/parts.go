@@ -1,0 +1,195 @@
+package network
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/flowlog"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/internetgateway"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/natgateway"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/networkacl"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetable"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetableassociation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/subnet"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcendpoint"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+const anywhere = "0.0.0.0/0"
+
+// buildSubnets makes one subnet and one route table per tier and AZ. A
+// route table per AZ (rather than per tier) lets each AZ's private subnets
+// use their own AZ's NAT gateway and lets peering add routes per AZ.
+func (v *Vpc) buildSubnets(s constructs.Construct, p Props, layout [][]netip.Prefix) {
+	for ti, tier := range Tiers {
+		for ai, az := range p.AZs {
+			id := string(tier) + "-" + azSuffix(az)
+			name := p.Name + "-" + id
+			sn := subnet.NewSubnet(s, tf.S(id), &subnet.SubnetConfig{
+				VpcId:            v.ID,
+				CidrBlock:        tf.S(layout[ti][ai].String()),
+				AvailabilityZone: tf.S(az),
+				// Public subnets hold only load balancers, NAT gateways and
+				// the VPN server, which all get addresses explicitly.
+				MapPublicIpOnLaunch: tf.B(false),
+				Tags:                tf.Tags(map[string]string{"Name": name, "Tier": string(tier)}),
+			})
+			rt := routetable.NewRouteTable(s, tf.S(id+"-rt"), &routetable.RouteTableConfig{VpcId: v.ID, Tags: tf.Name(name)})
+			subnetID, rtID := sn.Id(), rt.Id()
+			routetableassociation.NewRouteTableAssociation(s, tf.S(id+"-rta"), &routetableassociation.RouteTableAssociationConfig{
+				SubnetId: subnetID, RouteTableId: rtID,
+			})
+			v.Subnets[tier] = append(v.Subnets[tier], Subnet{ID: subnetID, CIDR: layout[ti][ai].String(), AZ: az, Tier: tier, RouteTableID: rtID})
+		}
+	}
+}
+
+// buildRouting sends the public tier to the internet gateway and the
+// private-app tier to a NAT gateway. The persistence tier gets no default
+// route: databases and caches need no internet access.
+func (v *Vpc) buildRouting(s constructs.Construct, p Props) {
+	igw := internetgateway.NewInternetGateway(s, tf.S("igw"), &internetgateway.InternetGatewayConfig{VpcId: v.ID, Tags: tf.Name(p.Name)})
+	igwID := igw.Id()
+	for _, sn := range v.Select(Public) {
+		route.NewRoute(s, tf.S("public-"+azSuffix(sn.AZ)+"-default"), &route.RouteConfig{
+			RouteTableId: sn.RouteTableID, DestinationCidrBlock: tf.S(anywhere), GatewayId: igwID,
+		})
+	}
+	natAZs := p.AZs
+	if p.SingleNAT {
+		natAZs = p.AZs[:1]
+	}
+	for i, az := range natAZs {
+		id := "nat-" + azSuffix(az)
+		ip := eip.NewEip(s, tf.S(id+"-eip"), &eip.EipConfig{Domain: tf.S("vpc"), Tags: tf.Name(p.Name + "-" + id)})
+		nat := natgateway.NewNatGateway(s, tf.S(id), &natgateway.NatGatewayConfig{
+			AllocationId: ip.AllocationId(),
+			SubnetId:     v.Subnets[Public][i].ID,
+			Tags:         tf.Name(p.Name + "-" + id),
+			DependsOn:    &[]cdktf.ITerraformDependable{igw},
+		})
+		v.NATGatewayIDs = append(v.NATGatewayIDs, nat.Id())
+	}
+	for i, sn := range v.Select(PrivateApp) {
+		natID := v.NATGatewayIDs[0]
+		if !p.SingleNAT {
+			natID = v.NATGatewayIDs[i]
+		}
+		route.NewRoute(s, tf.S("private-app-"+azSuffix(sn.AZ)+"-default"), &route.RouteConfig{
+			RouteTableId: sn.RouteTableID, DestinationCidrBlock: tf.S(anywhere), NatGatewayId: natID,
+		})
+	}
+}
+
+type aclRule struct {
+	protocol string // "tcp", "udp" or "-1" for all
+	from, to int
+	cidr     string
+}
+
+// buildACLs adds a stateless layer under the security groups. Ephemeral
+// ports are open inbound from anywhere in the public and app tiers because
+// network ACLs do not track connections: replies to outbound calls (through
+// the NAT gateway or from the internet to the load balancers) arrive there.
+func (v *Vpc) buildACLs(s constructs.Construct, p Props) {
+	inside := []aclRule{{"-1", 0, 0, p.CIDR}}
+	for _, c := range p.TrustedCIDRs {
+		inside = append(inside, aclRule{"-1", 0, 0, c})
+	}
+	ephemeral := []aclRule{{"tcp", 1024, 65535, anywhere}, {"udp", 1024, 65535, anywhere}}
+	public := []aclRule{{"tcp", 443, 443, anywhere}, {"tcp", 80, 80, anywhere}}
+	for _, port := range p.PublicPorts {
+		public = append(public, aclRule{port.Protocol, port.Number, port.Number, anywhere})
+	}
+	everywhere := []aclRule{{"-1", 0, 0, anywhere}}
+
+	v.acl(s, p, Public, concat(public, inside, ephemeral), everywhere)
+	v.acl(s, p, PrivateApp, concat(inside, ephemeral), everywhere)
+	v.acl(s, p, PrivatePersistence, inside, inside)
+}
+
+func (v *Vpc) acl(s constructs.Construct, p Props, tier Tier, ingress, egress []aclRule) {
+	networkacl.NewNetworkAcl(s, tf.S(string(tier)+"-acl"), &networkacl.NetworkAclConfig{
+		VpcId:     v.ID,
+		SubnetIds: v.SubnetIDs(tier),
+		Ingress: aclEntries[networkacl.NetworkAclIngress](ingress, func(r aclRule, n int) *networkacl.NetworkAclIngress {
+			return &networkacl.NetworkAclIngress{Action: tf.S("allow"), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
+		}),
+		Egress: aclEntries[networkacl.NetworkAclEgress](egress, func(r aclRule, n int) *networkacl.NetworkAclEgress {
+			return &networkacl.NetworkAclEgress{Action: tf.S("allow"), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
+		}),
+		Tags: tf.Name(p.Name + "-" + string(tier)),
+	})
+}
+
+// aclEntries numbers rules 100, 110, ... in the order given, leaving room
+// for hand-added rules in between.
+func aclEntries[T any](rules []aclRule, mk func(aclRule, int) *T) *[]*T {
+	out := make([]*T, len(rules))
+	for i, r := range rules {
+		out[i] = mk(r, 100+10*i)
+	}
+	return &out
+}
+
+func concat(lists ...[]aclRule) []aclRule {
+	var out []aclRule
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// buildEndpoints keeps S3 and DynamoDB traffic from private subnets off the
+// NAT gateway: cheaper, and it never leaves the AWS network.
+func (v *Vpc) buildEndpoints(s constructs.Construct, p Props) {
+	for _, svc := range []string{"s3", "dynamodb"} {
+		vpcendpoint.NewVpcEndpoint(s, tf.S(svc+"-endpoint"), &vpcendpoint.VpcEndpointConfig{
+			VpcId:           v.ID,
+			ServiceName:     tf.S(fmt.Sprintf("com.amazonaws.%s.%s", p.Region, svc)),
+			VpcEndpointType: tf.S("Gateway"),
+			RouteTableIds:   v.PrivateRouteTableIDs(),
+			Tags:            tf.Name(p.Name + "-" + svc),
+		})
+	}
+}
+
+// buildFlowLogs records all traffic to a KMS-encrypted log group, through a
+// role that can write to that group only.
+func (v *Vpc) buildFlowLogs(s constructs.Construct, p Props) {
+	group := loggroup.New(s, "flow-logs", loggroup.Props{
+		Name: p.Name + "-vpc-flow-logs", RetentionDays: p.FlowLogRetentionDays, Key: p.LogKey,
+		AccountID: p.AccountID, Region: p.Region,
+	})
+	role := iamrole.NewIamRole(s, tf.S("flow-logs-role"), &iamrole.IamRoleConfig{
+		Name:             tf.S(p.Name + "-vpc-flow-logs"),
+		AssumeRolePolicy: tf.S(iam.ServiceTrust("vpc-flow-logs.amazonaws.com", p.AccountID).JSON()),
+		Tags:             tf.Name(p.Name + "-vpc-flow-logs"),
+	})
+	iamrolepolicy.NewIamRolePolicy(s, tf.S("flow-logs-policy"), &iamrolepolicy.IamRolePolicyConfig{
+		Role: role.Id(),
+		Name: tf.S("write-flow-logs"),
+		Policy: tf.S(iam.Policy(iam.Allow("WriteFlowLogs",
+			[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			group.ARN, group.StreamsARN)).JSON()),
+	})
+	flowlog.NewFlowLog(s, tf.S("flow-log"), &flowlog.FlowLogConfig{
+		VpcId:              v.ID,
+		TrafficType:        tf.S("ALL"),
+		LogDestinationType: tf.S("cloud-watch-logs"),
+		LogDestination:     tf.S(group.ARN),
+		IamRoleArn:         role.Arn(),
+		Tags:               tf.Name(p.Name),
+		DependsOn:          &[]cdktf.ITerraformDependable{group.Resource},
+	})
+	v.FlowLogGroup = group
+}

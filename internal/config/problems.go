@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Problem is one thing wrong with a config: where, what, and how to fix it.
+type Problem struct {
+	Path string // key path, e.g. accounts.dev.vpc.cidr
+	Line int    // line in the file, 0 when unknown
+	Msg  string // what is wrong
+	Fix  string // what to do about it
+}
+
+func (p Problem) String() string {
+	s := p.Path + ": " + p.Msg
+	if p.Fix != "" {
+		s += "; " + p.Fix
+	}
+	return s
+}
+
+// Problems is every problem found in one config. Load returns it as its
+// error, so callers see all problems at once.
+type Problems struct {
+	File string
+	List []Problem
+}
+
+func (ps *Problems) Error() string {
+	sort.SliceStable(ps.List, func(i, j int) bool {
+		a, b := ps.List[i], ps.List[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Path < b.Path
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s):", ps.File, len(ps.List))
+	for _, p := range ps.List {
+		b.WriteString("\n  ")
+		if p.Line > 0 {
+			fmt.Fprintf(&b, "%s:%d: ", ps.File, p.Line)
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// reporter collects problems and knows the line of every key path.
+type reporter struct {
+	lines map[string]int
+	list  []Problem
+}
+
+func (r *reporter) add(path, fix, format string, args ...any) {
+	r.list = append(r.list, Problem{Path: path, Line: r.lineOf(path), Msg: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// lineOf returns the line of path, or of its nearest ancestor that has one,
+// so that a missing key points at the mapping it is missing from.
+func (r *reporter) lineOf(path string) int {
+	for p := path; p != ""; {
+		if l, ok := r.lines[p]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+func join(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}

@@ -1,0 +1,118 @@
+// Package config loads and validates the landing zone's single config file.
+//
+// It owns the schema (the Go types below), defaulting and validation. It does
+// not build any infrastructure: stacks and constructs consume the validated
+// *Config and trust it. Entry point: Load.
+package config
+
+// Account kinds. Each of logs, security and shared-services appears exactly
+// once; there is one app account per application environment.
+const (
+	KindLogs     = "logs"
+	KindSecurity = "security"
+	KindShared   = "shared-services"
+	KindApp      = "app"
+)
+
+// Profiles set the sizing and resilience defaults of an app environment.
+const (
+	ProfileDev   = "dev"
+	ProfileStage = "stage"
+	ProfileProd  = "prod"
+)
+
+// NAT gateway modes.
+const (
+	NATSingle = "single"
+	NATPerAZ  = "per_az"
+)
+
+// Bootstrap backends.
+const (
+	BackendLocal = "local"
+	BackendS3    = "s3"
+)
+
+// Config is the whole landing zone.
+type Config struct {
+	// NamePrefix starts every resource name ("acme" gives "acme-dev").
+	// Required: 2-12 characters, lowercase letters, digits and single
+	// hyphens, starting with a letter.
+	NamePrefix string `yaml:"name_prefix" json:"name_prefix"`
+	// Region is the region of every stack. Required, e.g. "us-east-1".
+	Region string `yaml:"region" json:"region"`
+	// SourceRepo is the GitHub repository ("owner/name") this config lives
+	// in. It is written to the SourceRepo tag of every resource. Required.
+	SourceRepo string `yaml:"source_repo" json:"source_repo"`
+	// State configures the Terraform state backend.
+	State State `yaml:"state" json:"state"`
+	// Accounts lists every AWS account. The key is the account's short name
+	// and also its stack name. Required.
+	Accounts map[string]*Account `yaml:"accounts" json:"accounts"`
+}
+
+// State configures where Terraform keeps state. Every account holds its own
+// state bucket and lock table, created by its bootstrap stack.
+type State struct {
+	// BootstrapBackend is where the bootstrap stacks keep their own state:
+	// "local" until they have created the buckets, then "s3" (run
+	// `terraform init -migrate-state` in each bootstrap stack after the
+	// switch). Default: "local".
+	BootstrapBackend string `yaml:"bootstrap_backend" json:"bootstrap_backend,omitempty"`
+}
+
+// Account is one AWS account and the stack that manages it.
+type Account struct {
+	// ID is the 12-digit AWS account ID, quoted. Required.
+	ID string `yaml:"id" json:"id"`
+	// Kind is the account's role: logs, security, shared-services or app.
+	// Required.
+	Kind string `yaml:"kind" json:"kind"`
+	// DeployRole is the IAM role that Terraform assumes in this account: a
+	// role name, or a role ARN in this account. Required.
+	DeployRole string `yaml:"deploy_role" json:"deploy_role"`
+	// Profile picks the sizing defaults of an app account: dev (cheap),
+	// stage or prod (resilient). Only for kind app. Default: "dev".
+	Profile string `yaml:"profile" json:"profile,omitempty"`
+	// VPC is the account's network. Required for shared-services (the
+	// management VPC) and app accounts; not allowed for logs and security.
+	VPC *VPC `yaml:"vpc" json:"vpc,omitempty"`
+}
+
+// VPC sizes one VPC.
+type VPC struct {
+	// CIDR is the VPC's IPv4 range, /16 to /24. It must not overlap any other
+	// VPC, because app VPCs are peered with the management VPC. Required.
+	CIDR string `yaml:"cidr" json:"cidr"`
+	// AZs are the availability zones, 2 to 6, all in the region. Required.
+	AZs []string `yaml:"azs" json:"azs"`
+	// NAT is "single" (one NAT gateway: cheaper, but one AZ's outage cuts
+	// egress for all) or "per_az" (one per AZ). Default: per_az for the prod
+	// profile, single otherwise.
+	NAT string `yaml:"nat" json:"nat,omitempty"`
+	// FlowLogRetentionDays keeps VPC flow logs this long; it must be a value
+	// CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). Default: 365
+	// for prod and shared-services, 90 for stage, 30 for dev.
+	FlowLogRetentionDays int `yaml:"flow_log_retention_days" json:"flow_log_retention_days,omitempty"`
+	// Subnets sets each tier's subnet size as a prefix length.
+	Subnets Subnets `yaml:"subnets" json:"subnets"`
+}
+
+// Subnets gives each tier's prefix length. One subnet per AZ is made in each
+// tier. Defaults are relative to the VPC so that they always fit.
+type Subnets struct {
+	// Public holds load balancers, NAT gateways and the VPN server.
+	// Default: VPC prefix + 8 (a /24 in a /16).
+	Public int `yaml:"public" json:"public,omitempty"`
+	// PrivateApp holds ECS hosts and tasks. Default: VPC prefix + 4 (a /20 in a /16).
+	PrivateApp int `yaml:"private_app" json:"private_app,omitempty"`
+	// PrivatePersistence holds Aurora and Redis; it has no internet route.
+	// Default: VPC prefix + 8 (a /24 in a /16).
+	PrivatePersistence int `yaml:"private_persistence" json:"private_persistence,omitempty"`
+}
+
+// Lengths returns the tier prefix lengths in tier order: public,
+// private-app, private-persistence.
+func (s Subnets) Lengths() []int {
+	return []int{s.Public, s.PrivateApp, s.PrivatePersistence}
+}

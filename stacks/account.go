@@ -1,0 +1,141 @@
+// Package stacks composes the constructs into one Terraform stack per AWS
+// account, plus one state bootstrap stack per account.
+//
+// Each stack kind is one function that sets the provider, backend and tags
+// once and builds its layers in dependency order; stacks create no raw
+// resources themselves. Entry point: Build.
+package stacks
+
+import (
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// ProviderConstraint admits the provider version the bindings were
+// generated for (5.84) through the rest of major version 5.
+const ProviderConstraint = ">= 5.84, < 6.0"
+
+// ManagedBy is the value of every resource's ManagedBy tag.
+const ManagedBy = "cdktf"
+
+// Options select how stacks are synthesized.
+type Options struct {
+	// Offline makes stacks that plan with no AWS access: a local backend, no
+	// assume_role, no allowed_account_ids (the provider cannot check the
+	// account without credentials) and placeholder credentials. For tests
+	// and contributors without AWS access; never deploy offline stacks.
+	Offline bool
+}
+
+// Account is the part every stack shares: its stack, account and config.
+type Account struct {
+	Stack     cdktf.TerraformStack
+	StackName string
+	Name      string // the account's name in config
+	Account   *config.Account
+	Config    *config.Config
+	Options   Options
+	logKey    *kms.Key
+}
+
+type backendKind int
+
+const (
+	remoteState backendKind = iota
+	bootstrapState
+)
+
+func newAccount(app cdktf.App, cfg *config.Config, name, stackName string, backend backendKind, opts Options) *Account {
+	a := &Account{
+		Stack:     cdktf.NewTerraformStack(app, tf.S(stackName)),
+		StackName: stackName, Name: name, Account: cfg.Accounts[name], Config: cfg, Options: opts,
+	}
+	a.provider()
+	a.backend(backend)
+	a.Stack.AddOverride(tf.S("terraform.required_providers.aws.version"), tf.S(ProviderConstraint))
+	a.Stack.AddOverride(tf.S("terraform.required_providers.aws.source"), tf.S("hashicorp/aws"))
+	return a
+}
+
+// Tags are applied to every resource through the provider's default_tags.
+func (a *Account) Tags() map[string]string {
+	return map[string]string{
+		"Environment": a.Name,
+		"Stack":       a.StackName,
+		"ManagedBy":   ManagedBy,
+		"SourceRepo":  a.Config.SourceRepo,
+	}
+}
+
+func (a *Account) provider() {
+	pc := &provider.AwsProviderConfig{
+		Region:      tf.S(a.Config.Region),
+		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: tf.Tags(a.Tags())}},
+	}
+	if a.Options.Offline {
+		pc.AccessKey, pc.SecretKey = tf.S("offline"), tf.S("offline")
+		pc.SkipCredentialsValidation = tf.B(true)
+		pc.SkipRequestingAccountId = tf.B(true)
+		pc.SkipMetadataApiCheck = tf.S("true")
+		pc.SkipRegionValidation = tf.B(true)
+	} else {
+		pc.AllowedAccountIds = tf.Strs(a.Account.ID)
+		pc.AssumeRole = &[]*provider.AwsProviderAssumeRole{{
+			RoleArn:     tf.S(a.Account.DeployRoleARN()),
+			SessionName: tf.S("landing-zone-" + a.StackName),
+		}}
+	}
+	provider.NewAwsProvider(a.Stack, tf.S("aws"), pc)
+}
+
+// StateNames returns the account's state bucket, lock table and key names.
+func (a *Account) StateNames() statebackend.Names {
+	return statebackend.NamesFor(a.Config.NamePrefix, a.Name, a.Account.ID)
+}
+
+func (a *Account) backend(kind backendKind) {
+	switch {
+	case a.Options.Offline:
+		cdktf.NewLocalBackend(a.Stack, &cdktf.LocalBackendConfig{Path: tf.S("terraform." + a.StackName + ".tfstate")})
+	case kind == bootstrapState && a.Config.State.BootstrapBackend == config.BackendLocal:
+		// Outside the stack's folder, so that cleaning cdktf.out cannot lose
+		// the only record of the state bucket before it is migrated.
+		cdktf.NewLocalBackend(a.Stack, &cdktf.LocalBackendConfig{Path: tf.S("../../../bootstrap-state/" + a.StackName + ".tfstate")})
+	default:
+		n := a.StateNames()
+		cdktf.NewS3Backend(a.Stack, &cdktf.S3BackendConfig{
+			Bucket:        tf.S(n.Bucket),
+			Key:           tf.S(a.StackName + "/terraform.tfstate"),
+			Region:        tf.S(a.Config.Region),
+			DynamodbTable: tf.S(n.Table),
+			Encrypt:       tf.B(true),
+			KmsKeyId:      tf.S("arn:aws:kms:" + a.Config.Region + ":" + a.Account.ID + ":alias/" + n.KeyAlias),
+			AssumeRole:    &cdktf.S3BackendAssumeRoleConfig{RoleArn: tf.S(a.Account.DeployRoleARN())},
+		})
+	}
+}
+
+// LogKey returns the stack's key for CloudWatch log groups, creating it on
+// first use so that stacks without log groups carry no idle key.
+func (a *Account) LogKey() *kms.Key {
+	if a.logKey == nil {
+		a.logKey = kms.New(a.Stack, "logs-key", kms.Props{
+			Alias:       a.Config.NamePrefix + "-" + a.Name + "-logs",
+			Description: "Encrypts CloudWatch log groups in " + a.Name,
+			AccountID:   a.Account.ID, Region: a.Config.Region,
+			Statements: []iam.Statement{kms.LogsStatement(a.Account.ID, a.Config.Region)},
+		})
+	}
+	return a.logKey
+}
+
+// Output adds a Terraform output to the stack.
+func (a *Account) Output(name, description string, value any) {
+	cdktf.NewTerraformOutput(a.Stack, tf.S(name), &cdktf.TerraformOutputConfig{Value: value, Description: tf.S(description)})
+}
