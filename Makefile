@@ -18,7 +18,8 @@ export CHECKPOINT_DISABLE := 1
 PTY_DIR := node_modules/@cdktf/node-pty-prebuilt-multiarch
 PTY_STAMP := $(PTY_DIR)/build/.built-for-node
 
-GO_PKGS := ./... ./__tests__/
+# node_modules holds a stray Go package (flatted); list ours explicitly.
+GO_PKGS = $(shell go list ./... | grep -v /node_modules/) ./__tests__/
 
 .PHONY: help deps synth synth-offline test unit snapshots fmt vet clean
 
