@@ -21,7 +21,7 @@ PTY_STAMP := $(PTY_DIR)/build/.built-for-node
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 GO_PKGS = $(shell go list ./... | grep -v /node_modules/) ./__tests__/
 
-.PHONY: help deps synth synth-offline test unit snapshots fmt vet clean
+.PHONY: help deps synth synth-offline test fuzz unit snapshots fmt vet clean actionlint scan diff deploy provider-mirror
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,14 +44,37 @@ synth: deps ## Synthesize every stack from config.yaml into cdktf.out/
 synth-offline: deps ## Synthesize the offline variant (local state, no AWS access needed)
 	LZ_OFFLINE=1 cdktf synth
 
-test: deps fmt vet ## Run the whole test suite (unit, snapshot, offline terraform plan)
-	go test -count=1 -v $(GO_PKGS)
+test: deps fmt vet actionlint ## Run the whole test suite (unit, snapshot, offline terraform plan, fuzz)
+	go test -count=1 -timeout 40m -v $(GO_PKGS)
+	$(MAKE) --no-print-directory fuzz
+
+FUZZTIME ?= 45s
+fuzz: ## Fuzz the config loader for FUZZTIME (default 45s)
+	go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 unit: ## Run the fast tests only (no terraform)
-	go test -count=1 -skip 'TestOfflinePlan' $(GO_PKGS)
+	go test -count=1 -skip 'TestOfflinePlan|TestStateBackend' $(GO_PKGS)
 
 snapshots: ## Regenerate the golden snapshots after an intended change
 	go test -count=1 ./__tests__/ -run TestSnapshots -update
+
+.PHONY: validate schema diagram inventory diff-offline
+validate: ## Check config.yaml (or LZ_CONFIG) and list every problem, without synthesizing
+	go run . validate
+
+schema: ## Regenerate config.schema.json from the config types (after changing internal/config)
+	go run . schema -o config.schema.json
+
+diagram: deps ## Regenerate docs/architecture.{mmd,dot} and the README diagram (and an SVG with graphviz)
+	go run . diagram -readme README.md
+	@if command -v dot >/dev/null; then dot -Tsvg docs/architecture.dot -o docs/architecture.svg && echo "wrote docs/architecture.svg"; \
+	else echo "no graphviz (apt-get install graphviz): skipped docs/architecture.svg"; fi
+
+inventory: deps ## Print resource counts by type and notable sizes per stack
+	go run . inventory
+
+diff-offline: deps ## Offline cdktf synth and diff of every stack (no AWS access needed)
+	tools/cdktf-diff-all.sh
 
 fmt: ## Fail if any Go file is not gofmt-clean
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
@@ -60,5 +83,41 @@ fmt: ## Fail if any Go file is not gofmt-clean
 vet: ## go vet every package
 	go vet $(GO_PKGS)
 
+# Pinned Go tools, built from the Go module proxy into .tools/bin.
+TOOLS := $(CURDIR)/.tools/bin
+ACTIONLINT_VERSION := v1.7.12
+
+$(TOOLS)/actionlint:
+	GOBIN=$(TOOLS) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+TRIVY_VERSION := v0.74.0
+
+# Trivy needs the jsonv2 experiment with this Go.
+$(TOOLS)/trivy:
+	GOEXPERIMENT=jsonv2 GOBIN=$(TOOLS) go install github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
+
+scan: deps $(TOOLS)/trivy ## Security-scan every synthesized stack with Trivy (fails on HIGH/CRITICAL)
+	tools/scan.sh
+
+actionlint: $(TOOLS)/actionlint ## Check the GitHub workflows
+	$(TOOLS)/actionlint -no-color
+
+diff: ## Review one stack against its account: make diff STACK=dev
+	@test -n "$(STACK)" || { echo "usage: make diff STACK=<stack>"; exit 2; }
+	cdktf diff $(STACK)
+
+deploy: ## Deploy one stack: make deploy STACK=dev
+	@test -n "$(STACK)" || { echo "usage: make deploy STACK=<stack>"; exit 2; }
+	cdktf deploy $(STACK) --auto-approve
+
+provider-mirror: ## Mirror the AWS provider into .tools/tf-mirror (machines with registry access)
+	mkdir -p .tools/mirror-src
+	printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\n' > .tools/mirror-src/main.tf
+	cd .tools/mirror-src && terraform providers mirror -platform=linux_amd64 ../tf-mirror
+
 clean: ## Remove build and synth output (never bootstrap-state/)
 	rm -rf bin cdktf.out
+
+.PHONY: bench
+bench: deps ## Time synth with and without the lazy provider load (figures, not a test)
+	go run ./bench

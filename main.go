@@ -3,21 +3,31 @@
 //
 // Run by cdktf (cdktf.json "app"), it reads the config named by LZ_CONFIG
 // (default config.yaml) and writes the stacks to CDKTF_OUTDIR. A config with
-// problems is reported in full and nothing is written.
+// problems, or stacks that break a guardrail, are reported in full and
+// nothing is written.
+//
+// Operators run it with a subcommand instead (help, validate, diagram,
+// inventory, schema; see internal/cli). cdktf never passes arguments, so
+// only a known first argument leaves the synth path.
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
-
+	"github.com/acme/landing-zone/internal/cli"
 	"github.com/acme/landing-zone/internal/config"
-	"github.com/acme/landing-zone/internal/tf"
+	"github.com/acme/landing-zone/internal/fastload"
+	"github.com/acme/landing-zone/internal/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 
 func main() {
+	fastload.Enable()
+	if len(os.Args) > 1 {
+		os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run())
 }
 
@@ -31,20 +41,27 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	app := cdktf.NewApp(nil)
-	stacks.Build(app, cfg, stacks.Options{Offline: offline(app)})
-	app.Synth()
+	outdir := os.Getenv("CDKTF_OUTDIR")
+	if outdir == "" {
+		outdir = "cdktf.out"
+	}
+	if err := synth.Run(cfg, outdir, stacks.Options{Offline: offline()}, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	return 0
 }
 
 // offline is on when LZ_OFFLINE is 1 or true, or the cdktf context key
-// "offline" is true.
-func offline(app cdktf.App) bool {
+// "offline" is true (cdktf passes context in CDKTF_CONTEXT_JSON).
+func offline() bool {
 	switch os.Getenv("LZ_OFFLINE") {
 	case "1", "true":
 		return true
 	}
-	v := app.Node().TryGetContext(tf.S("offline"))
-	b, ok := v.(bool)
-	return ok && b
+	var ctx struct {
+		Offline bool `json:"offline"`
+	}
+	_ = json.Unmarshal([]byte(os.Getenv("CDKTF_CONTEXT_JSON")), &ctx)
+	return ctx.Offline
 }

@@ -49,6 +49,7 @@ func synthShared(t testing.TB, opts stacks.Options) string {
 var sharedDirs []string
 
 func TestMain(m *testing.M) {
+	enableFastload()
 	flag.Parse()
 	code := m.Run()
 	for _, d := range sharedDirs {

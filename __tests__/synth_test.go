@@ -5,14 +5,14 @@ package tests
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
-
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 
@@ -30,16 +30,17 @@ func loadExample(t testing.TB) *config.Config {
 
 // synth synthesizes cfg into a fresh directory and returns it. jsii is not
 // goroutine-safe, so no test that calls this may run in parallel.
-func synth(t testing.TB, cfg *config.Config, opts stacks.Options) string {
+func synthTemp(t testing.TB, cfg *config.Config, opts stacks.Options) string {
 	t.Helper()
 	return synthInto(t, cfg, opts, t.TempDir())
 }
 
 func synthInto(t testing.TB, cfg *config.Config, opts stacks.Options, out string) string {
 	t.Helper()
-	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: &out})
-	stacks.Build(app, cfg, opts)
-	app.Synth()
+	// The product's own path: staging, guardrails, then the output.
+	if err := synth.Run(cfg, out, opts, io.Discard); err != nil {
+		t.Fatalf("synth: %v", err)
+	}
 	return out
 }
 

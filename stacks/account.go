@@ -10,7 +10,10 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/alarms"
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
@@ -31,6 +34,22 @@ type Options struct {
 	// account without credentials) and placeholder credentials. For tests
 	// and contributors without AWS access; never deploy offline stacks.
 	Offline bool
+	// StateEndpoints, for tests only, points the S3 backend at local
+	// stand-ins for S3 and DynamoDB. It needs Offline, which keeps the
+	// provider off AWS; stacks whose real backend is S3 then keep it, with
+	// the bucket, key, lock table and encryption settings exactly as
+	// emitted, and only where and how to connect overridden.
+	StateEndpoints *StateEndpoints
+	// Extend, for tests only, runs after every stack is built, to add
+	// resources the product never makes (e.g. to prove a guardrail fires).
+	Extend func(*Landing)
+}
+
+// StateEndpoints are the stand-in services and the static credentials they
+// accept (s3rver wants S3RVER/S3RVER).
+type StateEndpoints struct {
+	S3, DynamoDB         string // URLs, e.g. http://127.0.0.1:4568
+	AccessKey, SecretKey string
 }
 
 // Account is the part every stack shares: its stack, account and config.
@@ -41,7 +60,11 @@ type Account struct {
 	Account   *config.Account
 	Config    *config.Config
 	Options   Options
+	// Topics are the account's alarm topics (addMonitoring).
+	Topics    *alarms.Topics
 	logKey    *kms.Key
+	trailLogs *loggroup.Group // CloudTrail's local copy (addBaseline)
+	watch     *monitoring.Watcher
 }
 
 type backendKind int
@@ -74,9 +97,19 @@ func (a *Account) Tags() map[string]string {
 }
 
 func (a *Account) provider() {
+	a.newProvider("aws", "", a.Account)
+}
+
+// newProvider configures the AWS provider for an account: pinned to it with
+// allowed_account_ids and assuming its deploy role, or offline. alias is ""
+// for the stack's default provider.
+func (a *Account) newProvider(id, alias string, acct *config.Account) provider.AwsProvider {
 	pc := &provider.AwsProviderConfig{
 		Region:      tf.S(a.Config.Region),
 		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: tf.Tags(a.Tags())}},
+	}
+	if alias != "" {
+		pc.Alias = tf.S(alias)
 	}
 	if a.Options.Offline {
 		pc.AccessKey, pc.SecretKey = tf.S("offline"), tf.S("offline")
@@ -85,13 +118,13 @@ func (a *Account) provider() {
 		pc.SkipMetadataApiCheck = tf.S("true")
 		pc.SkipRegionValidation = tf.B(true)
 	} else {
-		pc.AllowedAccountIds = tf.Strs(a.Account.ID)
+		pc.AllowedAccountIds = tf.Strs(acct.ID)
 		pc.AssumeRole = &[]*provider.AwsProviderAssumeRole{{
-			RoleArn:     tf.S(a.Account.DeployRoleARN()),
+			RoleArn:     tf.S(acct.DeployRoleARN()),
 			SessionName: tf.S("landing-zone-" + a.StackName),
 		}}
 	}
-	provider.NewAwsProvider(a.Stack, tf.S("aws"), pc)
+	return provider.NewAwsProvider(a.Stack, tf.S(id), pc)
 }
 
 // StateNames returns the account's state bucket, lock table and key names.
@@ -100,16 +133,21 @@ func (a *Account) StateNames() statebackend.Names {
 }
 
 func (a *Account) backend(kind backendKind) {
+	local := kind == bootstrapState && a.Config.State.BootstrapBackend == config.BackendLocal
+	e := a.Options.StateEndpoints
 	switch {
-	case a.Options.Offline:
+	case e != nil && !a.Options.Offline:
+		// Without Offline the provider would assume the deploy role in AWS.
+		panic("stacks: Options.StateEndpoints needs Options.Offline")
+	case a.Options.Offline && (e == nil || local):
 		cdktf.NewLocalBackend(a.Stack, &cdktf.LocalBackendConfig{Path: tf.S("terraform." + a.StackName + ".tfstate")})
-	case kind == bootstrapState && a.Config.State.BootstrapBackend == config.BackendLocal:
+	case local:
 		// Outside the stack's folder, so that cleaning cdktf.out cannot lose
 		// the only record of the state bucket before it is migrated.
 		cdktf.NewLocalBackend(a.Stack, &cdktf.LocalBackendConfig{Path: tf.S("../../../bootstrap-state/" + a.StackName + ".tfstate")})
 	default:
 		n := a.StateNames()
-		cdktf.NewS3Backend(a.Stack, &cdktf.S3BackendConfig{
+		c := &cdktf.S3BackendConfig{
 			Bucket:        tf.S(n.Bucket),
 			Key:           tf.S(a.StackName + "/terraform.tfstate"),
 			Region:        tf.S(a.Config.Region),
@@ -117,7 +155,21 @@ func (a *Account) backend(kind backendKind) {
 			Encrypt:       tf.B(true),
 			KmsKeyId:      tf.S("arn:aws:kms:" + a.Config.Region + ":" + a.Account.ID + ":alias/" + n.KeyAlias),
 			AssumeRole:    &cdktf.S3BackendAssumeRoleConfig{RoleArn: tf.S(a.Account.DeployRoleARN())},
-		})
+		}
+		if e != nil {
+			// The stand-ins have no STS, IAM roles, instance metadata or
+			// region list, answer only path-style URLs, and s3rver knows
+			// only its own static key.
+			c.AssumeRole = nil
+			c.Endpoints = &cdktf.S3BackendEndpointConfig{S3: tf.S(e.S3), Dynamodb: tf.S(e.DynamoDB)}
+			c.AccessKey, c.SecretKey = tf.S(e.AccessKey), tf.S(e.SecretKey)
+			c.UsePathStyle = tf.B(true)
+			c.SkipCredentialsValidation = tf.B(true)
+			c.SkipRequestingAccountId = tf.B(true)
+			c.SkipMetadataApiCheck = tf.B(true)
+			c.SkipRegionValidation = tf.B(true)
+		}
+		cdktf.NewS3Backend(a.Stack, c)
 	}
 }
 

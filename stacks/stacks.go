@@ -3,8 +3,10 @@ package stacks
 import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/ecr"
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -14,7 +16,9 @@ type Landing struct {
 	Logs      *Account
 	Security  *Account
 	Shared    *Network
-	Apps      []*Network
+	Apps      []*App
+	registry  *ecr.Registry
+	vpn       *vpn.Server
 }
 
 // Network is an account stack that has a VPC.
@@ -38,8 +42,15 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	l.Shared = NewNetworkAccount(app, cfg, sharedName, opts)
 	for _, name := range cfg.AccountNames() {
 		if cfg.Accounts[name].Kind == config.KindApp {
-			l.Apps = append(l.Apps, NewNetworkAccount(app, cfg, name, opts))
+			l.Apps = append(l.Apps, NewAppAccount(NewNetworkAccount(app, cfg, name, opts)))
 		}
+	}
+	l.addBaseline()
+	l.addSharedServices()
+	l.addCI()
+	l.addMonitoring()
+	if opts.Extend != nil {
+		opts.Extend(l)
 	}
 	return l
 }
@@ -72,6 +83,8 @@ func NewNetworkAccount(app cdktf.App, cfg *config.Config, name string, opts Opti
 			network.PrivatePersistence: v.Subnets.PrivatePersistence,
 		},
 		FlowLogRetentionDays: v.FlowLogRetentionDays,
+		TrustedCIDRs:         peerCIDRs(cfg, a.Account),
+		PublicPorts:          publicPorts(a.Account),
 		LogKey:               a.LogKey(),
 		AccountID:            a.Account.ID,
 		Region:               cfg.Region,

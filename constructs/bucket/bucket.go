@@ -18,9 +18,14 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketversioning"
 
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
+
+// DefaultStorageClass is the colder storage that TransitionDays moves
+// objects to: cheap to keep, and retrievable within hours for an audit.
+const DefaultStorageClass = "GLACIER"
 
 // DefaultNoncurrentDays keeps replaced object versions this long: long
 // enough to recover from a bad write, short enough not to pay for forever.
@@ -31,8 +36,12 @@ type Props struct {
 	// Name is the globally unique bucket name. Required.
 	Name string
 	// Key encrypts objects with SSE-KMS. Default: nil, which means SSE-S3
-	// (AES256) - the only option for ALB access logs.
+	// (AES256) - the only option for ALB access logs and S3 server access
+	// logs. Without a key, SSES3Reason must say why.
 	Key *kms.Key
+	// SSES3Reason justifies SSE-S3 when Key is nil; it is recorded as an
+	// accepted security-scan finding. Required without Key.
+	SSES3Reason string
 	// Statements are added to the bucket policy after the TLS-only deny.
 	// Default: none.
 	Statements []iam.Statement
@@ -40,6 +49,13 @@ type Props struct {
 	NoncurrentDays int
 	// ExpireDays expires current objects. Default: 0, never.
 	ExpireDays int
+	// TransitionDays moves current objects to StorageClass this many days
+	// after they are written: cheaper for data that is rarely read, such as
+	// audit logs, but slower and dearer to read back. Default: 0, never.
+	TransitionDays int
+	// StorageClass is where TransitionDays moves objects: GLACIER_IR,
+	// GLACIER, DEEP_ARCHIVE, STANDARD_IA, ... Default: GLACIER.
+	StorageClass string
 	// LogBucket receives S3 server access logs, under prefix "<Name>/".
 	// Default: "", no access logging.
 	LogBucket string
@@ -57,8 +73,8 @@ type Bucket struct {
 
 // New creates the bucket and its configuration.
 func New(scope constructs.Construct, id string, p Props) *Bucket {
-	if p.Name == "" {
-		panic("bucket.New: Name is required (" + id + ")")
+	if p.Name == "" || (p.Key == nil && p.SSES3Reason == "") {
+		panic("bucket.New: Name, and Key or SSES3Reason, are required (" + id + ")")
 	}
 	b := s3bucket.NewS3Bucket(scope, tf.S(id), &s3bucket.S3BucketConfig{
 		Bucket: tf.S(p.Name),
@@ -82,7 +98,7 @@ func New(scope constructs.Construct, id string, p Props) *Bucket {
 		Bucket:                  bid,
 		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: tf.S("Enabled")},
 	})
-	encrypt(scope, id, bid, p.Key)
+	encrypt(scope, id, bid, p)
 	lifecycle(scope, id, bid, p)
 	out.Policy = s3bucketpolicy.NewS3BucketPolicy(scope, tf.S(id+"-policy"), &s3bucketpolicy.S3BucketPolicyConfig{
 		Bucket: bid,
@@ -98,7 +114,8 @@ func New(scope constructs.Construct, id string, p Props) *Bucket {
 	return out
 }
 
-func encrypt(scope constructs.Construct, id string, bucketID *string, key *kms.Key) {
+func encrypt(scope constructs.Construct, id string, bucketID *string, p Props) {
+	key := p.Key
 	def := &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
 		SseAlgorithm: tf.S("AES256"),
 	}
@@ -108,13 +125,16 @@ func encrypt(scope constructs.Construct, id string, bucketID *string, key *kms.K
 			KmsMasterKeyId: key.ARN,
 		}
 	}
-	s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(scope, tf.S(id+"-sse"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
+	sse := s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(scope, tf.S(id+"-sse"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
 		Bucket: bucketID,
 		Rule: &[]*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
 			ApplyServerSideEncryptionByDefault: def,
 			BucketKeyEnabled:                   tf.B(key != nil),
 		}},
 	})
+	if key == nil {
+		guardrails.WaiveScan(sse, "AWS-0132", p.SSES3Reason)
+	}
 }
 
 func lifecycle(scope constructs.Construct, id string, bucketID *string, p Props) {
@@ -128,6 +148,15 @@ func lifecycle(scope constructs.Construct, id string, bucketID *string, p Props)
 		Filter:                         &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{Prefix: tf.S("")},
 		NoncurrentVersionExpiration:    &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{NoncurrentDays: tf.N(noncurrent)},
 		AbortIncompleteMultipartUpload: &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{DaysAfterInitiation: tf.N(7)},
+	}
+	if p.TransitionDays > 0 {
+		class := p.StorageClass
+		if class == "" {
+			class = DefaultStorageClass
+		}
+		rule.Transition = &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleTransition{{
+			Days: tf.N(p.TransitionDays), StorageClass: tf.S(class),
+		}}
 	}
 	if p.ExpireDays > 0 {
 		rule.Expiration = &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{Days: tf.N(p.ExpireDays)}

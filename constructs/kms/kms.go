@@ -9,6 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -33,6 +34,10 @@ type Props struct {
 	Statements []iam.Statement
 	// DeletionWindowDays is the wait before deletion. Default: 30.
 	DeletionWindowDays int
+	// After are resources the key waits for, such as roles its policy
+	// names: KMS rejects a policy naming a principal that does not exist.
+	// Default: none.
+	After []cdktf.ITerraformDependable
 }
 
 // Key is a KMS key and its alias.
@@ -44,6 +49,8 @@ type Key struct {
 	AliasName string
 	// AliasARN is known at synth time and accepted wherever a key ARN is.
 	AliasARN string
+	// Alias is the alias resource, for users of AliasARN to depend on.
+	Alias kmsalias.KmsAlias
 }
 
 // New creates a key with rotation on.
@@ -64,9 +71,10 @@ func New(scope constructs.Construct, id string, p Props) *Key {
 		DeletionWindowInDays: tf.N(window),
 		Policy:               tf.S(iam.Policy(statements...).JSON()),
 		Tags:                 tf.Name(p.Alias),
+		DependsOn:            after(p.After),
 	})
 	aliasName := "alias/" + p.Alias
-	kmsalias.NewKmsAlias(scope, tf.S(id+"-alias"), &kmsalias.KmsAliasConfig{
+	alias := kmsalias.NewKmsAlias(scope, tf.S(id+"-alias"), &kmsalias.KmsAliasConfig{
 		Name:        tf.S(aliasName),
 		TargetKeyId: key.KeyId(),
 	})
@@ -75,6 +83,7 @@ func New(scope constructs.Construct, id string, p Props) *Key {
 		ARN:       key.Arn(),
 		AliasName: aliasName,
 		AliasARN:  "arn:aws:kms:" + p.Region + ":" + p.AccountID + ":" + aliasName,
+		Alias:     alias,
 	}
 }
 
@@ -85,4 +94,12 @@ func LogsStatement(accountID, region string) iam.Statement {
 		[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
 		For("Service", "logs."+region+".amazonaws.com").
 		When("ArnLike", "kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:"+region+":"+accountID+":log-group:*")
+}
+
+// after keeps depends_on out of the JSON when there is nothing to wait for.
+func after(deps []cdktf.ITerraformDependable) *[]cdktf.ITerraformDependable {
+	if len(deps) == 0 {
+		return nil
+	}
+	return &deps
 }

@@ -196,5 +196,11 @@ func layoutOf(p Props) [][]netip.Prefix {
 	return layout
 }
 
+// SubnetName is the Name tag of a tier's subnet and route table in an AZ.
+// Other stacks find the route tables by it, so it is part of the contract.
+func SubnetName(vpcName string, t Tier, az string) string {
+	return vpcName + "-" + string(t) + "-" + azSuffix(az)
+}
+
 // azSuffix is the stable part of construct IDs: "a" for us-east-1a.
 func azSuffix(az string) string { return az[len(az)-1:] }

@@ -33,7 +33,7 @@ func (v *Vpc) buildSubnets(s constructs.Construct, p Props, layout [][]netip.Pre
 	for ti, tier := range Tiers {
 		for ai, az := range p.AZs {
 			id := string(tier) + "-" + azSuffix(az)
-			name := p.Name + "-" + id
+			name := SubnetName(p.Name, tier, az)
 			sn := subnet.NewSubnet(s, tf.S(id), &subnet.SubnetConfig{
 				VpcId:            v.ID,
 				CidrBlock:        tf.S(layout[ti][ai].String()),

@@ -17,7 +17,15 @@ func applyDefaults(c *Config) {
 		if a.VPC != nil {
 			defaultVPC(a.VPC, a.profileOrKind())
 		}
+		if a.Kind == KindApp {
+			defaultApp(a)
+		}
+		if a.Kind == KindShared {
+			defaultShared(a)
+		}
 	}
+	defaultBaseline(c)
+	defaultMonitoring(c)
 }
 
 // profileOrKind names the defaults an account gets: its profile for app

@@ -102,7 +102,7 @@ func (c *Config) AccountNames() []string {
 // (logs, security or shared-services).
 func (c *Config) AccountOfKind(k string) (string, *Account) {
 	for _, n := range c.AccountNames() {
-		if c.Accounts[n].Kind == k {
+		if a := c.Accounts[n]; a != nil && a.Kind == k {
 			return n, c.Accounts[n]
 		}
 	}

@@ -16,8 +16,12 @@ import (
 // with their key path and line rather than as the decoder's first error.
 // It records the line of every key path it sees in r.lines.
 func checkShape(r *reporter, n *yaml.Node, t reflect.Type, path string) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		// Aliases can expand exponentially ("billion laughs"); a config this
+		// size never needs them.
+		r.lines[path] = n.Line
+		r.add(path, "write the value out instead of using a YAML alias (*name)", "uses a YAML alias")
+		return
 	}
 	if path != "" {
 		if _, seen := r.lines[path]; !seen {

@@ -44,11 +44,19 @@ type Config struct {
 	// SourceRepo is the GitHub repository ("owner/name") this config lives
 	// in. It is written to the SourceRepo tag of every resource. Required.
 	SourceRepo string `yaml:"source_repo" json:"source_repo"`
+	// Domain is the apex domain. Each app environment gets the public
+	// hosted zone "<account>.<domain>" (delegated from the apex zone, see
+	// help/dns.md) and the private zone "internal.<account>.<domain>".
+	// Required.
+	Domain string `yaml:"domain" json:"domain"`
 	// State configures the Terraform state backend.
 	State State `yaml:"state" json:"state"`
+	// Monitoring configures alarms, their notifications and log shipping.
+	Monitoring Monitoring `yaml:"monitoring" json:"monitoring"`
 	// Accounts lists every AWS account. The key is the account's short name
 	// and also its stack name. Required.
 	Accounts map[string]*Account `yaml:"accounts" json:"accounts"`
+	Baseline Baseline            `yaml:"baseline" json:"baseline"`
 }
 
 // State configures where Terraform keeps state. Every account holds its own
@@ -77,6 +85,24 @@ type Account struct {
 	// VPC is the account's network. Required for shared-services (the
 	// management VPC) and app accounts; not allowed for logs and security.
 	VPC *VPC `yaml:"vpc" json:"vpc,omitempty"`
+	// ECS sizes the app environment's ECS cluster. Only for kind app.
+	ECS *ECS `yaml:"ecs" json:"ecs,omitempty"`
+	// Services are the Docker services the environment runs, by name. Only
+	// for kind app. Default: none.
+	Services map[string]*Service `yaml:"services" json:"services,omitempty"`
+	// Database sizes the environment's Aurora cluster. Only for kind app.
+	Database *Database `yaml:"database" json:"database,omitempty"`
+	// Cache sizes the environment's Redis replication group. Only for kind
+	// app.
+	Cache *Cache `yaml:"cache" json:"cache,omitempty"`
+	// VPN configures the OpenVPN server. Only for kind shared-services.
+	VPN *VPN `yaml:"vpn" json:"vpn,omitempty"`
+	// ECR lists the container repositories. Only for kind shared-services.
+	ECR *ECR `yaml:"ecr" json:"ecr,omitempty"`
+	// MonthlyBudgetUSD is the account's monthly cost budget; forecasts and
+	// actuals over it alert the warning topic. Default: 100 (logs,
+	// security), 500 (shared-services, dev), 1000 (stage), 5000 (prod).
+	MonthlyBudgetUSD int `yaml:"monthly_budget_usd" json:"monthly_budget_usd,omitempty"`
 }
 
 // VPC sizes one VPC.

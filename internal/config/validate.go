@@ -51,9 +51,13 @@ func validate(r *reporter, c *Config) {
 	case !repoRe.MatchString(c.SourceRepo):
 		r.add("source_repo", "write the GitHub repository as owner/name, e.g. acme/landing-zone", "%q is not owner/name", clip(c.SourceRepo))
 	}
+	validateDomain(r, c)
 	oneOf(r, "state.bootstrap_backend", c.State.BootstrapBackend, BackendLocal, BackendS3)
 	validateAccounts(r, c)
 	validateOverlaps(r, c)
+	validateCrossAccount(r, c)
+	validateMonitoring(r, c)
+	validateBaseline(r, c)
 }
 
 func checkName(r *reporter, path, v string, re *regexp.Regexp, max int, example string) {
@@ -135,6 +139,8 @@ func validateAccount(r *reporter, path string, a *Account) {
 	case a.VPC != nil:
 		validateVPC(r, path+".vpc", a.VPC)
 	}
+	validateAppLayers(r, path, a)
+	validateSharedLayers(r, path, a)
 }
 
 func validateDeployRole(r *reporter, path string, a *Account) {

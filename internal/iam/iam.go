@@ -21,6 +21,7 @@ type Statement struct {
 	Effect    string                         `json:"Effect"`
 	Principal map[string][]string            `json:"Principal,omitempty"`
 	Action    []string                       `json:"Action,omitempty"`
+	NotAction []string                       `json:"NotAction,omitempty"`
 	Resource  []string                       `json:"Resource,omitempty"`
 	Condition map[string]map[string][]string `json:"Condition,omitempty"`
 }
@@ -86,6 +87,26 @@ func DenyInsecureTransport(bucketARN string) Statement {
 		Sid: "DenyInsecureTransport", Effect: "Deny", Action: []string{"s3:*"},
 		Resource: []string{bucketARN, bucketARN + "/*"},
 	}.For("AWS", "*").When("Bool", "aws:SecureTransport", "false")
+}
+
+// WithMFA returns s allowed only to callers who signed in with MFA.
+func (s Statement) WithMFA() Statement {
+	return s.When("Bool", "aws:MultiFactorAuthPresent", "true")
+}
+
+// MFATrust is an assume-role policy for the principals of one account (its
+// root delegates to that account's IAM policies), and only with MFA.
+func MFATrust(accountID string) Document {
+	return Policy(Statement{Sid: "AssumeWithMFA", Effect: "Allow", Action: []string{"sts:AssumeRole"}}.
+		For("AWS", AccountRoot(accountID)).WithMFA())
+}
+
+// DenyWithoutMFA denies every action except those listed to callers who
+// have not signed in with MFA. BoolIfExists also catches long-term access
+// keys, whose requests carry no MFA key at all.
+func DenyWithoutMFA(sid string, except []string) Statement {
+	return Statement{Sid: sid, Effect: "Deny", NotAction: sorted(except), Resource: []string{"*"}}.
+		When("BoolIfExists", "aws:MultiFactorAuthPresent", "false")
 }
 
 // AccountRoot is the ARN of an account's root principal, which delegates to

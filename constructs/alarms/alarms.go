@@ -1,0 +1,199 @@
+// Package alarms makes an account's alarm topics (critical and warning:
+// KMS-encrypted SNS topics that only CloudWatch, EventBridge and AWS's cost
+// services may publish to, with the configured subscribers) and the alarms
+// that notify them.
+//
+// It owns the topics, their key, policies and subscriptions, and every alarm
+// made through Add. What to watch is decided by the callers
+// (constructs/monitoring). Entry point: NewTopics.
+package alarms
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchmetricalarm"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
+
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// Publishers are the services allowed to publish: CloudWatch alarms,
+// EventBridge rules, AWS Budgets and Cost Anomaly Detection (part of AWS's
+// cost management, which Budgets alerts come from too).
+var Publishers = []string{"budgets.amazonaws.com", "cloudwatch.amazonaws.com", "costalerts.amazonaws.com", "events.amazonaws.com"}
+
+// Severity picks the topic an alarm notifies.
+type Severity int
+
+// Severities.
+const (
+	Warning Severity = iota
+	Critical
+)
+
+// TopicsProps configures the topics.
+type TopicsProps struct {
+	// Prefix names the topics "<Prefix>-critical" and "<Prefix>-warning".
+	// Required.
+	Prefix string
+	// Emails and Webhooks (HTTPS) subscribe to both topics. Default: none.
+	Emails, Webhooks []string
+	// AccountID and Region build ARNs. Required.
+	AccountID, Region string
+}
+
+// Topics are the account's alarm topics.
+type Topics struct {
+	// CriticalARN and WarningARN reference the topics (tokens, so that
+	// alarms depend on them).
+	CriticalARN, WarningARN *string
+	Key                     *kms.Key
+	scope                   constructs.Construct
+}
+
+// NewTopics creates the key, the two topics and their subscriptions.
+func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
+	s := constructs.NewConstruct(scope, tf.S(id))
+	key := kms.New(s, "key", kms.Props{
+		Alias: p.Prefix + "-alarms", Description: "Encrypts the alarm topics", AccountID: p.AccountID, Region: p.Region,
+		Statements: []iam.Statement{iam.Allow("PublishersEncrypt", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
+			For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", p.AccountID)},
+	})
+	t := &Topics{Key: key, scope: s}
+	t.CriticalARN = topic(s, "critical", p, key)
+	t.WarningARN = topic(s, "warning", p, key)
+	return t
+}
+
+func topic(s constructs.Construct, sev string, p TopicsProps, key *kms.Key) *string {
+	name := p.Prefix + "-" + sev
+	arn := "arn:aws:sns:" + p.Region + ":" + p.AccountID + ":" + name
+	t := snstopic.NewSnsTopic(s, tf.S(sev), &snstopic.SnsTopicConfig{Name: tf.S(name), KmsMasterKeyId: key.ARN, Tags: tf.Name(name)})
+	snstopicpolicy.NewSnsTopicPolicy(s, tf.S(sev+"-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
+		Arn: t.Arn(),
+		Policy: tf.S(iam.Policy(
+			iam.Allow("OwnerManages", []string{"SNS:GetTopicAttributes", "SNS:ListSubscriptionsByTopic", "SNS:SetTopicAttributes", "SNS:Subscribe"}, arn).
+				For("AWS", iam.AccountRoot(p.AccountID)),
+			iam.Allow("ServicesPublish", []string{"SNS:Publish"}, arn).
+				For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", p.AccountID),
+		).JSON()),
+	})
+	for i, e := range p.Emails {
+		snstopicsubscription.NewSnsTopicSubscription(s, tf.S(fmt.Sprintf("%s-email-%d", sev, i)), &snstopicsubscription.SnsTopicSubscriptionConfig{
+			TopicArn: t.Arn(), Protocol: tf.S("email"), Endpoint: tf.S(e),
+		})
+	}
+	for i, u := range p.Webhooks {
+		snstopicsubscription.NewSnsTopicSubscription(s, tf.S(fmt.Sprintf("%s-https-%d", sev, i)), &snstopicsubscription.SnsTopicSubscriptionConfig{
+			TopicArn: t.Arn(), Protocol: tf.S("https"), Endpoint: tf.S(u), EndpointAutoConfirms: tf.B(true),
+		})
+	}
+	return t.Arn()
+}
+
+// Missing-data treatments. Every alarm picks one on purpose.
+const (
+	// MissingOK: no data means nothing is wrong (no errors were counted).
+	MissingOK = "notBreaching"
+	// MissingBad: no data means the thing is gone (a health or status signal).
+	MissingBad = "breaching"
+	// MissingKeep: no data keeps the current state (sparse utilisation data).
+	MissingKeep = "missing"
+)
+
+// Alarm describes one alarm on one metric, or on a metric math expression
+// when Expression is set (Metrics then names its inputs).
+type Alarm struct {
+	// ID is the construct ID; Name the alarm name. Required.
+	ID, Name    string
+	Description string
+	Namespace   string
+	Metric      string
+	Dimensions  map[string]*string
+	// Statistic such as Average or Sum, or a percentile such as p95.
+	Statistic string
+	// Expression and Metrics make a metric math alarm.
+	Expression string
+	Metrics    map[string]Metric
+	Period     int
+	// Periods to evaluate, and how many of them must breach.
+	Periods, Breaching int
+	// Comparison such as GreaterThanThreshold.
+	Comparison   string
+	Threshold    float64
+	TreatMissing string
+	Severity     Severity
+}
+
+// Metric is one input of a metric math alarm.
+type Metric struct {
+	Namespace, Name, Statistic string
+	Dimensions                 map[string]*string
+}
+
+// Add creates the alarm, notifying its topic on alarm and on recovery.
+func (t *Topics) Add(scope constructs.Construct, a Alarm) {
+	if a.TreatMissing == "" || a.Name == "" {
+		panic("alarms.Add: Name and TreatMissing are required (" + a.ID + ")")
+	}
+	topic := t.WarningARN
+	if a.Severity == Critical {
+		topic = t.CriticalARN
+	}
+	if a.Period == 0 {
+		a.Period = 300
+	}
+	if a.Periods == 0 {
+		a.Periods = 3
+	}
+	if a.Breaching == 0 {
+		a.Breaching = a.Periods
+	}
+	c := &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
+		AlarmName: tf.S(a.Name), AlarmDescription: tf.S(a.Description),
+		ComparisonOperator: tf.S(a.Comparison), Threshold: tf.N(a.Threshold),
+		EvaluationPeriods: tf.N(a.Periods), DatapointsToAlarm: tf.N(a.Breaching),
+		TreatMissingData: tf.S(a.TreatMissing),
+		AlarmActions:     tf.Ptrs(topic), OkActions: tf.Ptrs(topic),
+		Tags: tf.Name(a.Name),
+	}
+	if a.Expression != "" {
+		c.MetricQuery = metricQuery(a)
+	} else {
+		c.Namespace, c.MetricName, c.Period, c.Dimensions = tf.S(a.Namespace), tf.S(a.Metric), tf.N(a.Period), &a.Dimensions
+		if len(a.Statistic) > 1 && a.Statistic[0] == 'p' {
+			c.ExtendedStatistic = tf.S(a.Statistic)
+		} else {
+			c.Statistic = tf.S(a.Statistic)
+		}
+	}
+	cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, tf.S(a.ID), c)
+}
+
+func metricQuery(a Alarm) *[]*cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery {
+	q := []*cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery{{
+		Id: tf.S("e1"), Expression: tf.S(a.Expression), Label: tf.S(a.Name), ReturnData: tf.B(true),
+	}}
+	ids := make([]string, 0, len(a.Metrics))
+	for id := range a.Metrics {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		m := a.Metrics[id]
+		dims := m.Dimensions
+		q = append(q, &cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery{
+			Id: tf.S(id),
+			Metric: &cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQueryMetric{
+				Namespace: tf.S(m.Namespace), MetricName: tf.S(m.Name), Stat: tf.S(m.Statistic), Period: tf.N(a.Period), Dimensions: &dims,
+			},
+		})
+	}
+	return &q
+}

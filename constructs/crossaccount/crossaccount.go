@@ -1,0 +1,105 @@
+// Package crossaccount makes the roles that people assume into an account
+// from the security account, where their IAM users live: one role per access
+// level ("allow-full-access", "allow-read-only", ...), each trusting only the
+// security account and only with MFA.
+//
+// It owns the roles and their managed-policy attachments. It does not own
+// the users or groups that may assume them (see iamusers), nor any policy a
+// later layer adds to a role (the VPN layer adds the vpn role's). Entry
+// point: New.
+package crossaccount
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// DefaultMaxSessionHours is IAM's own default: an hour between MFA prompts.
+const DefaultMaxSessionHours = 1
+
+// Policies maps each access level to the AWS managed policy its role gets.
+// The vpn role starts with none: the VPN layer grants it what it needs.
+var Policies = map[string]string{
+	"full-access": "arn:aws:iam::aws:policy/AdministratorAccess",
+	"read-only":   "arn:aws:iam::aws:policy/ReadOnlyAccess",
+	"billing":     "arn:aws:iam::aws:policy/job-function/Billing",
+	"dev":         "arn:aws:iam::aws:policy/PowerUserAccess",
+	"vpn":         "",
+}
+
+// RoleName is the role of an access level, e.g. "allow-full-access".
+func RoleName(access string) string { return "allow-" + access }
+
+// RoleARN is the ARN of an access level's role in an account, known at
+// synth time so that other accounts can name it.
+func RoleARN(accountID, access string) string {
+	return "arn:aws:iam::" + accountID + ":role/" + RoleName(access)
+}
+
+// Props configures the roles of one account.
+type Props struct {
+	// AccountID is the account the roles are in. Required.
+	AccountID string
+	// TrustedAccountID is the security account, the only one whose
+	// principals may assume the roles. Required.
+	TrustedAccountID string
+	// Accesses are the access levels to make roles for, keys of Policies.
+	// Default: none.
+	Accesses []string
+	// MaxSessionHours caps a role session, 1 to 12. Default: 1.
+	MaxSessionHours int
+}
+
+// Role is one cross-account role.
+type Role struct {
+	Resource iamrole.IamRole
+	Access   string
+	Name     string
+	ARN      string
+}
+
+// Roles are an account's cross-account roles.
+type Roles struct {
+	// ByAccess holds the roles keyed by access level.
+	ByAccess map[string]*Role
+}
+
+// New creates one role per access level.
+func New(scope constructs.Construct, id string, p Props) *Roles {
+	if p.AccountID == "" || p.TrustedAccountID == "" {
+		panic("crossaccount.New: AccountID and TrustedAccountID are required (" + id + ")")
+	}
+	hours := p.MaxSessionHours
+	if hours == 0 {
+		hours = DefaultMaxSessionHours
+	}
+	s := constructs.NewConstruct(scope, tf.S(id))
+	out := &Roles{ByAccess: map[string]*Role{}}
+	for _, access := range p.Accesses {
+		policy, ok := Policies[access]
+		if !ok {
+			panic(fmt.Sprintf("crossaccount.New: unknown access %q (%s)", access, id))
+		}
+		name := RoleName(access)
+		r := iamrole.NewIamRole(s, tf.S(name), &iamrole.IamRoleConfig{
+			Name:               tf.S(name),
+			Description:        tf.S("Assumed with MFA from account " + p.TrustedAccountID + " for " + access + " access"),
+			AssumeRolePolicy:   tf.S(iam.MFATrust(p.TrustedAccountID).JSON()),
+			MaxSessionDuration: tf.N(hours * 3600),
+			Tags:               tf.Name(name),
+		})
+		if policy != "" {
+			iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S(name+"-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+				Role: r.Name(), PolicyArn: tf.S(policy),
+			})
+		}
+		out.ByAccess[access] = &Role{Resource: r, Access: access, Name: name, ARN: RoleARN(p.AccountID, access)}
+	}
+	return out
+}

@@ -1,0 +1,208 @@
+// Package ecscluster makes an ECS cluster with three kinds of capacity: an
+// EC2 Auto Scaling group of ECS-optimized hosts managed by ECS (managed
+// scaling and termination protection), FARGATE and FARGATE_SPOT.
+//
+// It owns the cluster, the capacity providers, the hosts' launch template,
+// Auto Scaling group, instance role and security group. It does not own
+// services (constructs/ecsservice) or load balancers. Entry point: New.
+package ecscluster
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"text/template"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscapacityprovider"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscluster"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsclustercapacityproviders"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/securitygroup"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// AMIParameter is the SSM parameter of the current ECS-optimized Amazon
+// Linux 2023 AMI; resolving it at launch keeps hosts patched without a
+// data source (which would need AWS access at plan time).
+const AMIParameter = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+// Capacity provider names for services.
+const (
+	Fargate     = "FARGATE"
+	FargateSpot = "FARGATE_SPOT"
+)
+
+// DefaultRootVolumeGiB sizes each host's encrypted root volume.
+const DefaultRootVolumeGiB = 30
+
+//go:embed userdata.sh.tmpl
+var userDataTemplate string
+
+var userData = template.Must(template.New("userdata").Parse(userDataTemplate))
+
+// Props configures a cluster.
+type Props struct {
+	// Name of the cluster; also prefixes its hosts' resources. Required.
+	Name string
+	// VpcID and SubnetIDs (the private-app tier) place the hosts. Required.
+	VpcID     *string
+	SubnetIDs *[]*string
+	// VpcCIDR is reachable from the hosts on every port (DNS, services).
+	// Required.
+	VpcCIDR string
+	// InstanceType of the hosts. Required (config supplies it per profile).
+	InstanceType string
+	// MinSize and MaxSize bound the hosts; ECS managed scaling picks the
+	// number in between. Required: MaxSize at least 1.
+	MinSize, MaxSize int
+	// RootVolumeGiB sizes each host's root volume. Default: 30.
+	RootVolumeGiB int
+	// AgentParameter names the CloudWatch agent config the hosts fetch at
+	// boot, and HostStatements grant what the agent needs. Default: no
+	// agent.
+	AgentParameter string
+	HostStatements []iam.Statement
+}
+
+// Cluster is the created cluster.
+type Cluster struct {
+	Name string
+	ARN  *string
+	// EC2CapacityProvider names the Auto Scaling group's capacity provider.
+	EC2CapacityProvider string
+	HostSecurityGroup   *securitygroup.Group
+}
+
+// New creates the cluster and its capacity.
+func New(scope constructs.Construct, id string, p Props) *Cluster {
+	if p.Name == "" || p.VpcID == nil || p.InstanceType == "" || p.MaxSize < 1 {
+		panic("ecscluster.New: Name, VpcID, InstanceType and MaxSize are required (" + id + ")")
+	}
+	s := constructs.NewConstruct(scope, tf.S(id))
+	cluster := ecscluster.NewEcsCluster(s, tf.S("cluster"), &ecscluster.EcsClusterConfig{
+		Name:    tf.S(p.Name),
+		Setting: &[]*ecscluster.EcsClusterSetting{{Name: tf.S("containerInsights"), Value: tf.S("enabled")}},
+		Tags:    tf.Name(p.Name),
+	})
+	c := &Cluster{Name: p.Name, ARN: cluster.Arn(), EC2CapacityProvider: p.Name + "-ec2"}
+	c.HostSecurityGroup = securitygroup.New(s, "hosts-sg", securitygroup.Props{Name: p.Name + "-hosts", Description: "ECS hosts of " + p.Name, VpcID: p.VpcID})
+	c.HostSecurityGroup.AllowToInternet(securitygroup.TCP(443, "ECS, ECR, CloudWatch and SSM APIs"),
+		"hosts reach the ECS, ECR, CloudWatch and SSM APIs over HTTPS through the NAT gateway; interface endpoints for each would cost more than the NAT")
+	c.HostSecurityGroup.AllowToCIDR("vpc", p.VpcCIDR, securitygroup.AllTraffic("DNS and services inside the VPC"))
+
+	asg := c.hosts(s, p)
+	cp := ecscapacityprovider.NewEcsCapacityProvider(s, tf.S("ec2-capacity"), &ecscapacityprovider.EcsCapacityProviderConfig{
+		Name: tf.S(c.EC2CapacityProvider),
+		AutoScalingGroupProvider: &ecscapacityprovider.EcsCapacityProviderAutoScalingGroupProvider{
+			AutoScalingGroupArn:          asg.Arn(),
+			ManagedTerminationProtection: tf.S("ENABLED"),
+			ManagedScaling: &ecscapacityprovider.EcsCapacityProviderAutoScalingGroupProviderManagedScaling{
+				Status: tf.S("ENABLED"), TargetCapacity: tf.N(100),
+			},
+		},
+		Tags: tf.Name(c.EC2CapacityProvider),
+	})
+	ecsclustercapacityproviders.NewEcsClusterCapacityProviders(s, tf.S("capacity"), &ecsclustercapacityproviders.EcsClusterCapacityProvidersConfig{
+		ClusterName:       cluster.Name(),
+		CapacityProviders: tf.Ptrs(cp.Name(), tf.S(Fargate), tf.S(FargateSpot)),
+		DefaultCapacityProviderStrategy: &[]*ecsclustercapacityproviders.EcsClusterCapacityProvidersDefaultCapacityProviderStrategy{
+			{CapacityProvider: cp.Name(), Weight: tf.N(1), Base: tf.N(0)},
+		},
+	})
+	return c
+}
+
+// hosts makes the instance role, launch template and Auto Scaling group.
+func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.AutoscalingGroup {
+	role := iamrole.NewIamRole(s, tf.S("host-role"), &iamrole.IamRoleConfig{
+		Name:             tf.S(p.Name + "-ecs-host"),
+		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")).JSON()),
+		Tags:             tf.Name(p.Name + "-ecs-host"),
+	})
+	// The two managed policies an ECS host needs, and nothing else: joining
+	// the cluster, and Session Manager in place of SSH.
+	for i, arn := range []string{
+		"arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+	} {
+		iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S([]string{"host-ecs", "host-ssm"}[i]), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+			Role: role.Name(), PolicyArn: tf.S(arn),
+		})
+	}
+	if len(p.HostStatements) > 0 {
+		iamrolepolicy.NewIamRolePolicy(s, tf.S("host-policy"), &iamrolepolicy.IamRolePolicyConfig{
+			Role: role.Id(), Name: tf.S("cloudwatch-agent"), Policy: tf.S(iam.Policy(p.HostStatements...).JSON()),
+		})
+	}
+	profile := iaminstanceprofile.NewIamInstanceProfile(s, tf.S("host-profile"), &iaminstanceprofile.IamInstanceProfileConfig{
+		Name: tf.S(p.Name + "-ecs-host"), Role: role.Name(),
+	})
+	volume := p.RootVolumeGiB
+	if volume == 0 {
+		volume = DefaultRootVolumeGiB
+	}
+	lt := launchtemplate.NewLaunchTemplate(s, tf.S("hosts-lt"), &launchtemplate.LaunchTemplateConfig{
+		Name:                tf.S(p.Name + "-ecs-host"),
+		ImageId:             tf.S(AMIParameter),
+		InstanceType:        tf.S(p.InstanceType),
+		IamInstanceProfile:  &launchtemplate.LaunchTemplateIamInstanceProfile{Arn: profile.Arn()},
+		VpcSecurityGroupIds: tf.Ptrs(c.HostSecurityGroup.ID),
+		// IMDSv2 only, and one hop so that containers cannot reach the
+		// host's credentials.
+		MetadataOptions: &launchtemplate.LaunchTemplateMetadataOptions{
+			HttpEndpoint: tf.S("enabled"), HttpTokens: tf.S("required"), HttpPutResponseHopLimit: tf.N(1),
+		},
+		BlockDeviceMappings: &[]*launchtemplate.LaunchTemplateBlockDeviceMappings{{
+			DeviceName: tf.S("/dev/xvda"),
+			Ebs: &launchtemplate.LaunchTemplateBlockDeviceMappingsEbs{
+				VolumeSize: tf.N(volume), VolumeType: tf.S("gp3"), Encrypted: tf.S("true"), DeleteOnTermination: tf.S("true"),
+			},
+		}},
+		Monitoring:           &launchtemplate.LaunchTemplateMonitoring{Enabled: tf.B(true)},
+		UserData:             tf.S(RenderUserData(p.Name, p.AgentParameter)),
+		UpdateDefaultVersion: tf.B(true),
+		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
+			{ResourceType: tf.S("instance"), Tags: tf.Name(p.Name + "-ecs-host")},
+			{ResourceType: tf.S("volume"), Tags: tf.Name(p.Name + "-ecs-host")},
+		},
+		Tags: tf.Name(p.Name + "-ecs-host"),
+	})
+	return autoscalinggroup.NewAutoscalingGroup(s, tf.S("hosts"), &autoscalinggroup.AutoscalingGroupConfig{
+		Name:              tf.S(p.Name + "-ecs-hosts"),
+		MinSize:           tf.N(p.MinSize),
+		MaxSize:           tf.N(p.MaxSize),
+		VpcZoneIdentifier: p.SubnetIDs,
+		LaunchTemplate:    &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: tf.S("$Latest")},
+		// Managed termination protection needs instances protected from
+		// scale-in; ECS decides which are idle.
+		ProtectFromScaleIn: tf.B(true),
+		HealthCheckType:    tf.S("EC2"),
+		Tag: &[]*autoscalinggroup.AutoscalingGroupTag{
+			{Key: tf.S("AmazonECSManaged"), Value: tf.S("true"), PropagateAtLaunch: tf.B(true)},
+			{Key: tf.S("Name"), Value: tf.S(p.Name + "-ecs-host"), PropagateAtLaunch: tf.B(true)},
+		},
+		// ECS managed scaling owns the desired capacity.
+		Lifecycle: &cdktf.TerraformResourceLifecycle{IgnoreChanges: tf.Strs("desired_capacity")},
+	})
+}
+
+// RenderUserData returns the hosts' user data, base64-encoded as the launch
+// template wants it. It is rendered in Go so that it is deterministic and
+// testable.
+func RenderUserData(cluster, agentParameter string) string {
+	var b bytes.Buffer
+	err := userData.Execute(&b, struct{ Cluster, UpdateSchedule, AgentParameter string }{cluster, "30 3 * * *", agentParameter})
+	if err != nil {
+		panic("ecscluster: user data template: " + err.Error())
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}

@@ -1,0 +1,214 @@
+// Package logarchive makes the logs account's central log storage: a
+// bucket for every account's CloudTrail logs, one for every account's AWS
+// Config history, the KMS key that encrypts both, and a bucket for the S3
+// access logs of those two.
+//
+// The bucket and key policies admit CloudTrail and AWS Config only on
+// behalf of the configured accounts (each writes under its own prefix), and
+// only the named auditor roles may decrypt. It does not own the trails or
+// recorders that write here (see audit), nor the auditor roles (see
+// crossaccount). Names come from NamesFor, so that every account can name
+// the buckets and key at synth time. Entry point: New.
+package logarchive
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/bucket"
+	"github.com/acme/landing-zone/constructs/crossaccount"
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// Lifecycle defaults: a month in standard storage for investigations, then
+// colder storage, deleted after the year CIS and most audits ask for.
+const (
+	DefaultTransitionDays = 30
+	DefaultExpireDays     = 365
+)
+
+// Names are the archive's resource names, derived from config alone.
+type Names struct {
+	TrailBucket     string // <prefix>-<logs account>-cloudtrail-<id>
+	ConfigBucket    string // <prefix>-<logs account>-config-<id>
+	AccessLogBucket string // <prefix>-<logs account>-access-logs-<id>
+	KeyAlias        string // <prefix>-<logs account>-log-archive
+	// KeyAliasARN names the key for trails in other accounts, to whom the
+	// key's own ARN is unknown until it exists.
+	KeyAliasARN string
+}
+
+// NamesFor returns the archive's names for the logs account.
+func NamesFor(prefix, account, accountID, region string) Names {
+	base := prefix + "-" + account
+	alias := base + "-log-archive"
+	return Names{
+		TrailBucket:     base + "-cloudtrail-" + accountID,
+		ConfigBucket:    base + "-config-" + accountID,
+		AccessLogBucket: base + "-access-logs-" + accountID,
+		KeyAlias:        alias,
+		KeyAliasARN:     "arn:aws:kms:" + region + ":" + accountID + ":alias/" + alias,
+	}
+}
+
+// Source is an account that writes to the archive.
+type Source struct {
+	AccountID string
+	// TrailARN is the account's trail, the only one that may write its logs.
+	TrailARN string
+}
+
+// Props configures the archive.
+type Props struct {
+	// Names are the archive's names, from NamesFor. Required.
+	Names Names
+	// AccountID and Region are the logs account's. Required.
+	AccountID, Region string
+	// Sources are every account that delivers here, the logs account
+	// included. Required.
+	Sources []Source
+	// Auditors are the roles in the logs account that may decrypt the logs.
+	// Default: none (the account's administrators only).
+	Auditors []*crossaccount.Role
+	// TransitionDays, StorageClass and ExpireDays set every bucket's
+	// lifecycle. Defaults: 30, GLACIER and 365.
+	TransitionDays int
+	StorageClass   string
+	ExpireDays     int
+}
+
+// Archive is the created storage.
+type Archive struct {
+	Names                                 Names
+	Key                                   *kms.Key
+	TrailBucket, ConfigBucket, AccessLogs *bucket.Bucket
+}
+
+// New creates the key and the three buckets.
+func New(scope constructs.Construct, id string, p Props) *Archive {
+	if p.AccountID == "" || p.Region == "" || len(p.Sources) == 0 || p.Names.TrailBucket == "" {
+		panic("logarchive.New: Names, AccountID, Region and Sources are required (" + id + ")")
+	}
+	if p.TransitionDays == 0 {
+		p.TransitionDays = DefaultTransitionDays
+	}
+	if p.ExpireDays == 0 {
+		p.ExpireDays = DefaultExpireDays
+	}
+	s := constructs.NewConstruct(scope, tf.S(id))
+	n := p.Names
+	out := &Archive{Names: n}
+
+	var auditors []cdktf.ITerraformDependable
+	for _, r := range p.Auditors {
+		auditors = append(auditors, r.Resource)
+	}
+	out.Key = kms.New(s, "key", kms.Props{
+		Alias: n.KeyAlias, Description: "Encrypts the CloudTrail and AWS Config logs of every account",
+		AccountID: p.AccountID, Region: p.Region, Statements: keyStatements(p), After: auditors,
+	})
+
+	newBucket := func(name string, key *kms.Key, statements []iam.Statement, logTo string) *bucket.Bucket {
+		return bucket.New(s, name, bucket.Props{
+			Name: name, Key: key, Statements: statements, LogBucket: logTo,
+			SSES3Reason:    "S3 server access logs can only be delivered to SSE-S3 buckets",
+			TransitionDays: p.TransitionDays, StorageClass: p.StorageClass, ExpireDays: p.ExpireDays,
+		})
+	}
+	trailARN, configARN := "arn:aws:s3:::"+n.TrailBucket, "arn:aws:s3:::"+n.ConfigBucket
+	// S3 server access logs can only be written to an SSE-S3 bucket.
+	out.AccessLogs = newBucket(n.AccessLogBucket, nil, []iam.Statement{
+		iam.Allow("S3ServerAccessLogs", []string{"s3:PutObject"}, "arn:aws:s3:::"+n.AccessLogBucket+"/*").
+			For("Service", "logging.s3.amazonaws.com").
+			When("ArnLike", "aws:SourceArn", trailARN, configARN).
+			When("StringEquals", "aws:SourceAccount", p.AccountID),
+	}, "")
+	out.TrailBucket = newBucket(n.TrailBucket, out.Key, trailStatements(trailARN, p.Sources), n.AccessLogBucket)
+	out.ConfigBucket = newBucket(n.ConfigBucket, out.Key, configStatements(configARN, p.Sources), n.AccessLogBucket)
+	return out
+}
+
+// Ready lists what a writer in the logs account's own stack must wait for:
+// CloudTrail and AWS Config check the bucket policy and key when they start.
+func (a *Archive) Ready() []cdktf.ITerraformDependable {
+	return []cdktf.ITerraformDependable{a.Key.Resource, a.Key.Alias, a.TrailBucket.Policy, a.ConfigBucket.Policy}
+}
+
+func trailARNs(sources []Source) []string {
+	var arns []string
+	for _, s := range sources {
+		arns = append(arns, s.TrailARN)
+	}
+	return arns
+}
+
+func accountIDs(sources []Source) []string {
+	var ids []string
+	for _, s := range sources {
+		ids = append(ids, s.AccountID)
+	}
+	return ids
+}
+
+// keyStatements let CloudTrail encrypt for the listed trails only, AWS
+// Config for the listed accounts only, and the auditors decrypt.
+func keyStatements(p Props) []iam.Statement {
+	trails, ids := trailARNs(p.Sources), accountIDs(p.Sources)
+	st := []iam.Statement{
+		iam.Allow("CloudTrailEncrypt", []string{"kms:GenerateDataKey*"}, "*").
+			For("Service", "cloudtrail.amazonaws.com").
+			When("StringLike", "kms:EncryptionContext:aws:cloudtrail:arn", trails...).
+			When("StringEquals", "aws:SourceArn", trails...),
+		iam.Allow("CloudTrailDescribeKey", []string{"kms:DescribeKey"}, "*").
+			For("Service", "cloudtrail.amazonaws.com").
+			When("StringEquals", "aws:SourceArn", trails...),
+		iam.Allow("ConfigDelivery", []string{"kms:Decrypt", "kms:GenerateDataKey"}, "*").
+			For("Service", "config.amazonaws.com").
+			When("StringEquals", "aws:SourceAccount", ids...),
+	}
+	if len(p.Auditors) > 0 {
+		var arns []string
+		for _, r := range p.Auditors {
+			arns = append(arns, r.ARN)
+		}
+		st = append(st, iam.Allow("AuditorsDecrypt", []string{"kms:Decrypt", "kms:DescribeKey"}, "*").For("AWS", arns...))
+	}
+	return st
+}
+
+// trailStatements follow CloudTrail's documented bucket policy, with one
+// write statement per account so that a trail writes only its own prefix.
+func trailStatements(bucketARN string, sources []Source) []iam.Statement {
+	st := []iam.Statement{
+		iam.Allow("CloudTrailAclCheck", []string{"s3:GetBucketAcl"}, bucketARN).
+			For("Service", "cloudtrail.amazonaws.com").
+			When("StringEquals", "aws:SourceArn", trailARNs(sources)...),
+	}
+	for _, s := range sources {
+		st = append(st, iam.Allow("CloudTrailWrite"+s.AccountID, []string{"s3:PutObject"}, bucketARN+"/AWSLogs/"+s.AccountID+"/*").
+			For("Service", "cloudtrail.amazonaws.com").
+			When("StringEquals", "aws:SourceArn", s.TrailARN).
+			When("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"))
+	}
+	return st
+}
+
+// configStatements follow AWS Config's documented bucket policy for
+// delivery through its service-linked role, one write statement per account.
+func configStatements(bucketARN string, sources []Source) []iam.Statement {
+	ids := accountIDs(sources)
+	st := []iam.Statement{
+		iam.Allow("ConfigAclCheck", []string{"s3:GetBucketAcl", "s3:ListBucket"}, bucketARN).
+			For("Service", "config.amazonaws.com").
+			When("StringEquals", "aws:SourceAccount", ids...),
+	}
+	for _, s := range sources {
+		st = append(st, iam.Allow("ConfigWrite"+s.AccountID, []string{"s3:PutObject"}, bucketARN+"/AWSLogs/"+s.AccountID+"/Config/*").
+			For("Service", "config.amazonaws.com").
+			When("StringEquals", "aws:SourceAccount", s.AccountID).
+			When("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"))
+	}
+	return st
+}

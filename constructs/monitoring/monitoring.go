@@ -1,0 +1,235 @@
+// Package monitoring decides what to watch: the alarm set of each kind of
+// resource (load balancers, services, Aurora, Redis, NAT gateways, the VPN
+// instance, public URLs), with thresholds from config and a deliberate
+// missing-data treatment on every alarm, and the environment dashboard.
+//
+// It owns the alarms and health checks it creates; the topics belong to
+// constructs/alarms. Entry point: New, then one method per resource.
+package monitoring
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogmetricfilter"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53healthcheck"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/alarms"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// Thresholds are the alarm thresholds (see config.Thresholds, which
+// converts to this type directly).
+type Thresholds struct {
+	ALB5xxPercent              int
+	ALBP95Millis               int
+	ServiceCPUPercent          int
+	ServiceMemoryPercent       int
+	DBCPUPercent               int
+	DBFreeableMemoryMB         int
+	DBConnections              int
+	DBReplicaLagMillis         int
+	RedisCPUPercent            int
+	RedisEngineCPUPercent      int
+	RedisMemoryPercent         int
+	RedisEvictions             int
+	RedisReplicationLagSeconds int
+	NATPacketDrops             int
+}
+
+// Watcher adds alarms to one stack.
+type Watcher struct {
+	topics *alarms.Topics
+	th     Thresholds
+	prefix string
+	scope  constructs.Construct
+}
+
+// New returns a watcher whose alarm names start with prefix.
+func New(scope constructs.Construct, id, prefix string, topics *alarms.Topics, th Thresholds) *Watcher {
+	return &Watcher{topics: topics, th: th, prefix: prefix, scope: constructs.NewConstruct(scope, tf.S(id))}
+}
+
+func (w *Watcher) add(a alarms.Alarm) {
+	a.Name = w.prefix + "-" + a.ID
+	w.topics.Add(w.scope, a)
+}
+
+func dims(kv ...any) map[string]*string {
+	m := map[string]*string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		switch v := kv[i+1].(type) {
+		case string:
+			m[kv[i].(string)] = tf.S(v)
+		case *string:
+			m[kv[i].(string)] = v
+		}
+	}
+	return m
+}
+
+// LoadBalancer watches an ALB's 5xx rate and p95 response time.
+func (w *Watcher) LoadBalancer(name string, arnSuffix *string) {
+	lb := dims("LoadBalancer", arnSuffix)
+	metric := func(m string) alarms.Metric {
+		return alarms.Metric{Namespace: "AWS/ApplicationELB", Name: m, Statistic: "Sum", Dimensions: lb}
+	}
+	w.add(alarms.Alarm{
+		ID: name + "-5xx-rate", Description: "More than the threshold share of requests to " + name + " fail with 5xx",
+		Expression: "100 * (FILL(elb, 0) + FILL(target, 0)) / IF(requests > 0, requests, 1)",
+		Metrics:    map[string]alarms.Metric{"elb": metric("HTTPCode_ELB_5XX_Count"), "target": metric("HTTPCode_Target_5XX_Count"), "requests": metric("RequestCount")},
+		Comparison: "GreaterThanThreshold", Threshold: float64(w.th.ALB5xxPercent),
+		TreatMissing: alarms.MissingOK, Severity: alarms.Critical,
+	})
+	w.add(alarms.Alarm{
+		ID: name + "-p95-latency", Description: "p95 target response time of " + name + " is high",
+		Namespace: "AWS/ApplicationELB", Metric: "TargetResponseTime", Dimensions: lb, Statistic: "p95",
+		Comparison: "GreaterThanThreshold", Threshold: float64(w.th.ALBP95Millis) / 1000,
+		TreatMissing: alarms.MissingOK, Severity: alarms.Warning,
+	})
+}
+
+// Service watches an ECS service: CPU and memory high, fewer running tasks
+// than desired, and unhealthy targets behind its load balancer.
+func (w *Watcher) Service(name, cluster string, lbSuffix, tgSuffix *string) {
+	svc := dims("ClusterName", cluster, "ServiceName", name)
+	for _, m := range []struct {
+		id, metric string
+		th         int
+	}{{"cpu", "CPUUtilization", w.th.ServiceCPUPercent}, {"memory", "MemoryUtilization", w.th.ServiceMemoryPercent}} {
+		w.add(alarms.Alarm{
+			ID: name + "-" + m.id, Description: "Tasks of " + name + " are short of " + m.id,
+			Namespace: "AWS/ECS", Metric: m.metric, Dimensions: svc, Statistic: "Average",
+			Comparison: "GreaterThanThreshold", Threshold: float64(m.th),
+			TreatMissing: alarms.MissingKeep, Severity: alarms.Warning,
+		})
+	}
+	ci := func(m string) alarms.Metric {
+		return alarms.Metric{Namespace: "ECS/ContainerInsights", Name: m, Statistic: "Average", Dimensions: svc}
+	}
+	w.add(alarms.Alarm{
+		ID: name + "-tasks-below-desired", Description: name + " runs fewer tasks than desired",
+		Expression: "desired - running", Metrics: map[string]alarms.Metric{"desired": ci("DesiredTaskCount"), "running": ci("RunningTaskCount")},
+		Period: 60, Periods: 5, Comparison: "GreaterThanThreshold", Threshold: 0,
+		// Container Insights stops reporting when the service is gone.
+		TreatMissing: alarms.MissingBad, Severity: alarms.Critical,
+	})
+	w.add(alarms.Alarm{
+		ID: name + "-unhealthy-targets", Description: "The load balancer sees unhealthy tasks of " + name,
+		Namespace: "AWS/ApplicationELB", Metric: "UnHealthyHostCount", Dimensions: dims("LoadBalancer", lbSuffix, "TargetGroup", tgSuffix),
+		Statistic: "Maximum", Period: 60, Periods: 5, Comparison: "GreaterThanThreshold", Threshold: 0,
+		TreatMissing: alarms.MissingKeep, Severity: alarms.Critical,
+	})
+}
+
+// Database watches an Aurora cluster; replica lag only with replicas.
+func (w *Watcher) Database(cluster string, replicas bool) {
+	d := dims("DBClusterIdentifier", cluster)
+	add := func(id, desc, metric, stat, cmp string, th float64, sev alarms.Severity) {
+		w.add(alarms.Alarm{ID: "db-" + id, Description: desc, Namespace: "AWS/RDS", Metric: metric, Dimensions: d, Statistic: stat,
+			Comparison: cmp, Threshold: th, TreatMissing: alarms.MissingKeep, Severity: sev})
+	}
+	add("cpu", "Database CPU is high", "CPUUtilization", "Maximum", "GreaterThanThreshold", float64(w.th.DBCPUPercent), alarms.Warning)
+	add("freeable-memory", "Database is short of memory", "FreeableMemory", "Minimum", "LessThanThreshold", float64(w.th.DBFreeableMemoryMB)*1024*1024, alarms.Critical)
+	add("connections", "Database connections near the limit", "DatabaseConnections", "Maximum", "GreaterThanThreshold", float64(w.th.DBConnections), alarms.Warning)
+	if replicas {
+		add("replica-lag", "Aurora replicas lag the writer", "AuroraReplicaLagMaximum", "Maximum", "GreaterThanThreshold", float64(w.th.DBReplicaLagMillis), alarms.Warning)
+	}
+}
+
+// Cache watches a Redis replication group (cluster mode off): the primary's
+// CPU, engine CPU, memory and evictions, and each replica's lag. Node IDs
+// are the group ID with -001, -002, ... as ElastiCache names them.
+func (w *Watcher) Cache(group string, replicas int) {
+	primary := dims("CacheClusterId", group+"-001")
+	add := func(id, desc, metric, stat string, th float64, d map[string]*string, sev alarms.Severity) {
+		w.add(alarms.Alarm{ID: "redis-" + id, Description: desc, Namespace: "AWS/ElastiCache", Metric: metric, Dimensions: d, Statistic: stat,
+			Comparison: "GreaterThanThreshold", Threshold: th, TreatMissing: alarms.MissingKeep, Severity: sev})
+	}
+	add("cpu", "Redis host CPU is high", "CPUUtilization", "Average", float64(w.th.RedisCPUPercent), primary, alarms.Warning)
+	add("engine-cpu", "The Redis engine thread is busy", "EngineCPUUtilization", "Average", float64(w.th.RedisEngineCPUPercent), primary, alarms.Critical)
+	add("memory", "Redis memory is nearly full", "DatabaseMemoryUsagePercentage", "Average", float64(w.th.RedisMemoryPercent), primary, alarms.Warning)
+	add("evictions", "Redis is evicting keys", "Evictions", "Sum", float64(w.th.RedisEvictions), primary, alarms.Warning)
+	for i := 2; i <= replicas+1; i++ {
+		node := fmt.Sprintf("%s-%03d", group, i)
+		add(fmt.Sprintf("replication-lag-%03d", i), "Redis replica "+node+" lags the primary", "ReplicationLag", "Maximum",
+			float64(w.th.RedisReplicationLagSeconds), dims("CacheClusterId", node), alarms.Warning)
+	}
+}
+
+// NAT watches a NAT gateway's port allocation errors and dropped packets.
+func (w *Watcher) NAT(id string, natID *string) {
+	d := dims("NatGatewayId", natID)
+	w.add(alarms.Alarm{ID: id + "-port-errors", Description: "NAT gateway " + id + " cannot allocate ports",
+		Namespace: "AWS/NATGateway", Metric: "ErrorPortAllocation", Dimensions: d, Statistic: "Sum",
+		Periods: 1, Comparison: "GreaterThanThreshold", Threshold: 0, TreatMissing: alarms.MissingOK, Severity: alarms.Critical})
+	w.add(alarms.Alarm{ID: id + "-packet-drops", Description: "NAT gateway " + id + " drops packets",
+		Namespace: "AWS/NATGateway", Metric: "PacketsDropCount", Dimensions: d, Statistic: "Sum",
+		Comparison: "GreaterThanThreshold", Threshold: float64(w.th.NATPacketDrops), TreatMissing: alarms.MissingOK, Severity: alarms.Warning})
+}
+
+// Instance watches the status checks of an Auto Scaling group's instances
+// (the group's instances need detailed monitoring for this metric).
+func (w *Watcher) Instance(id, asg string) {
+	w.add(alarms.Alarm{ID: id + "-status-check", Description: id + " fails its EC2 status checks",
+		Namespace: "AWS/EC2", Metric: "StatusCheckFailed", Dimensions: dims("AutoScalingGroupName", asg), Statistic: "Maximum",
+		Period: 60, Periods: 3, Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
+		// No data means no instance is running at all.
+		TreatMissing: alarms.MissingBad, Severity: alarms.Critical})
+}
+
+// URL checks a public HTTPS URL from Route 53's checkers every 30 seconds
+// and alarms when it fails. Route 53 publishes these metrics in us-east-1
+// only, so the stack must be in us-east-1 (checked by the caller).
+func (w *Watcher) URL(id, host, path string) {
+	hc := route53healthcheck.NewRoute53HealthCheck(w.scope, tf.S(id+"-check"), &route53healthcheck.Route53HealthCheckConfig{
+		Type: tf.S("HTTPS"), Fqdn: tf.S(host), Port: tf.N(443), ResourcePath: tf.S(path), EnableSni: tf.B(true),
+		FailureThreshold: tf.N(3), RequestInterval: tf.N(30), MeasureLatency: tf.B(true),
+		Tags: tf.Name(w.prefix + "-" + id),
+	})
+	w.add(alarms.Alarm{ID: id + "-health", Description: "https://" + host + path + " fails Route 53 health checks",
+		Namespace: "AWS/Route53", Metric: "HealthCheckStatus", Dimensions: dims("HealthCheckId", hc.Id()), Statistic: "Minimum",
+		Period: 60, Periods: 3, Comparison: "LessThanThreshold", Threshold: 1,
+		TreatMissing: alarms.MissingBad, Severity: alarms.Critical})
+}
+
+// cisChecks are the CIS AWS Foundations benchmark's CloudTrail metric
+// filters (section 4 of v1.4): each counts matching API calls.
+var cisChecks = []struct{ id, desc, pattern string }{
+	{"unauthorized-api-calls", "Unauthorized API calls", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`},
+	{"console-login-without-mfa", "Console sign-in without MFA", `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`},
+	{"root-usage", "Use of the root user", `{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`},
+	{"iam-policy-changes", "IAM policy changes", `{ ($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) || ($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) || ($.eventName = CreatePolicy) || ($.eventName = DeletePolicy) || ($.eventName = CreatePolicyVersion) || ($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) || ($.eventName = AttachUserPolicy) || ($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) || ($.eventName = DetachGroupPolicy) }`},
+	{"cloudtrail-changes", "CloudTrail configuration changes", `{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }`},
+	{"config-changes", "AWS Config configuration changes", `{ ($.eventSource = config.amazonaws.com) && (($.eventName = StopConfigurationRecorder) || ($.eventName = DeleteDeliveryChannel) || ($.eventName = PutDeliveryChannel) || ($.eventName = PutConfigurationRecorder)) }`},
+	{"security-group-changes", "Security group changes", `{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }`},
+	{"nacl-changes", "Network ACL changes", `{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }`},
+	{"route-table-changes", "Route table changes", `{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }`},
+	{"kms-key-deletion", "KMS keys disabled or scheduled for deletion", `{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }`},
+}
+
+// CISNamespace holds the CIS metric filters' metrics.
+const CISNamespace = "CISBenchmark"
+
+// CloudTrail adds the CIS metric filters to the account's CloudTrail log
+// group, each with an alarm on the first occurrence. after is the log group
+// resource, which must exist before its filters.
+func (w *Watcher) CloudTrail(logGroup string, after cdktf.ITerraformDependable) {
+	for _, c := range cisChecks {
+		metric := w.prefix + "-" + c.id
+		cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(w.scope, tf.S("cis-filter-"+c.id), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
+			Name: tf.S(metric), LogGroupName: tf.S(logGroup), Pattern: tf.S(c.pattern),
+			MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
+				Name: tf.S(metric), Namespace: tf.S(CISNamespace), Value: tf.S("1"), DefaultValue: tf.S("0"),
+			},
+			DependsOn: &[]cdktf.ITerraformDependable{after},
+		})
+		w.add(alarms.Alarm{ID: "cis-" + c.id, Description: "CIS: " + c.desc,
+			Namespace: CISNamespace, Metric: metric, Statistic: "Sum", Period: 300, Periods: 1,
+			Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
+			// The filter reports 0 when nothing matched; no data means no
+			// trail events at all, which the trail's own checks cover.
+			TreatMissing: alarms.MissingOK, Severity: alarms.Critical})
+	}
+}

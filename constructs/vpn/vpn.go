@@ -1,0 +1,274 @@
+// Package vpn makes the OpenVPN server, the landing zone's only public
+// server: an Auto Scaling group of exactly one instance in a public subnet
+// that takes over a stable Elastic IP at boot, pushes routes to every peered
+// VPC, keeps its PKI in a KMS-encrypted, versioned bucket (so a replacement
+// instance keeps every certificate), runs fail2ban and automatic security
+// updates, and is administered through SSM Session Manager, never SSH.
+//
+// Users come from the security account's VPN group: every five minutes the
+// server issues a profile for each member (s3://<bucket>/profiles/<user>.ovpn,
+// readable by that user only) and revokes those who left.
+//
+// It owns the instance's launch template, group, role, security group,
+// Elastic IP, key and bucket. Entry point: New.
+package vpn
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"net"
+	"net/netip"
+	"text/template"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/bucket"
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/securitygroup"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// AMIParameter resolves the current Ubuntu 24.04 LTS AMI at launch.
+const AMIParameter = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+
+// AllocationTag is the instance tag that carries the Elastic IP's
+// allocation ID; the instance reads it from instance metadata.
+const AllocationTag = "VpnEipAllocation"
+
+//go:embed userdata.sh.tmpl
+var userDataTemplate string
+
+var userData = template.Must(template.New("vpn").Parse(userDataTemplate))
+
+// Props configures the server.
+type Props struct {
+	// Name of the server and prefix of its resources. Required.
+	Name string
+	// VpcID, VpcCIDR and PublicSubnetIDs place it. Required.
+	VpcID           *string
+	VpcCIDR         string
+	PublicSubnetIDs *[]*string
+	// Port is the UDP port; AllowedCIDRs may reach it. Required.
+	Port         int
+	AllowedCIDRs []string
+	// ClientCIDR hands out client addresses. Required.
+	ClientCIDR string
+	// Routes are the ranges pushed to clients: the peered VPCs. The server's
+	// own VPC is always pushed. Default: none.
+	Routes []string
+	// InstanceType of the server. Required.
+	InstanceType string
+	// VPNGroup is the IAM group in the security account whose members get
+	// profiles; GroupReaderRole is the role there that may read it, and
+	// SecurityAccountID the account whose users may download profiles.
+	// Required.
+	VPNGroup, GroupReaderRole, SecurityAccountID string
+	// AgentParameter names the CloudWatch agent config fetched at boot, and
+	// AgentStatements grant what the agent needs. Default: no agent.
+	AgentParameter  string
+	AgentStatements []iam.Statement
+	// AccountID and Region build ARNs. Required.
+	AccountID, Region string
+}
+
+// Server is the created VPN server.
+type Server struct {
+	PublicIP      *string
+	Bucket        *bucket.Bucket
+	SecurityGroup *securitygroup.Group
+	// ASGName names the single-instance group, for alarms.
+	ASGName string
+}
+
+// New creates the server.
+func New(scope constructs.Construct, id string, p Props) *Server {
+	if p.Name == "" || p.VpcID == nil || p.Port == 0 || p.VPNGroup == "" || p.GroupReaderRole == "" {
+		panic("vpn.New: Name, VpcID, Port, VPNGroup and GroupReaderRole are required (" + id + ")")
+	}
+	s := constructs.NewConstruct(scope, tf.S(id))
+	srv := &Server{ASGName: p.Name}
+	key := kms.New(s, "key", kms.Props{Alias: p.Name + "-pki", Description: "Encrypts the OpenVPN PKI", AccountID: p.AccountID, Region: p.Region})
+	srv.Bucket = bucket.New(s, "pki", bucket.Props{
+		Name: BucketName(p.Name, p.AccountID), Key: key,
+		Statements: []iam.Statement{profileRead(BucketName(p.Name, p.AccountID), p.SecurityAccountID)},
+	})
+	srv.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "OpenVPN server: the VPN port only", VpcID: p.VpcID})
+	for i, c := range p.AllowedCIDRs {
+		srv.SecurityGroup.AllowFromCIDR(peer(i), c, securitygroup.UDP(p.Port, "OpenVPN clients"))
+	}
+	srv.SecurityGroup.AllowToInternet(securitygroup.TCP(443, "Package mirrors and AWS APIs"),
+		"the VPN server calls AWS APIs (EC2, S3, STS) and fetches the CloudWatch agent over HTTPS")
+	srv.SecurityGroup.AllowToInternet(securitygroup.TCP(80, "Ubuntu package mirrors"),
+		"Ubuntu's package mirrors serve over HTTP; packages are verified by their GPG-signed indexes")
+	for i, c := range append([]string{p.VpcCIDR}, p.Routes...) {
+		srv.SecurityGroup.AllowToCIDR("vpc-"+peer(i), c, securitygroup.AllTraffic("VPN clients into the VPCs"))
+	}
+	ip := eip.NewEip(s, tf.S("eip"), &eip.EipConfig{Domain: tf.S("vpc"), Tags: tf.Name(p.Name)})
+	srv.PublicIP = ip.PublicIp()
+	profile := instanceProfile(s, p, key, srv.Bucket, ip.AllocationId())
+	lt := launchtemplate.NewLaunchTemplate(s, tf.S("lt"), &launchtemplate.LaunchTemplateConfig{
+		Name:               tf.S(p.Name),
+		ImageId:            tf.S(AMIParameter),
+		InstanceType:       tf.S(p.InstanceType),
+		IamInstanceProfile: &launchtemplate.LaunchTemplateIamInstanceProfile{Arn: profile.Arn()},
+		NetworkInterfaces: &[]*launchtemplate.LaunchTemplateNetworkInterfaces{{
+			DeviceIndex: tf.N(0), AssociatePublicIpAddress: tf.S("true"), SecurityGroups: tf.Ptrs(srv.SecurityGroup.ID),
+		}},
+		// IMDSv2 only; instance tags in metadata carry the EIP allocation.
+		MetadataOptions: &launchtemplate.LaunchTemplateMetadataOptions{
+			HttpEndpoint: tf.S("enabled"), HttpTokens: tf.S("required"), HttpPutResponseHopLimit: tf.N(1), InstanceMetadataTags: tf.S("enabled"),
+		},
+		BlockDeviceMappings: &[]*launchtemplate.LaunchTemplateBlockDeviceMappings{{
+			DeviceName: tf.S("/dev/sda1"),
+			Ebs: &launchtemplate.LaunchTemplateBlockDeviceMappingsEbs{
+				VolumeSize: tf.N(16), VolumeType: tf.S("gp3"), Encrypted: tf.S("true"), DeleteOnTermination: tf.S("true"),
+			},
+		}},
+		// Detailed monitoring publishes status checks per Auto Scaling group.
+		Monitoring:           &launchtemplate.LaunchTemplateMonitoring{Enabled: tf.B(true)},
+		UserData:             tf.S(base64.StdEncoding.EncodeToString([]byte(RenderUserData(p, srv.Bucket.Name)))),
+		UpdateDefaultVersion: tf.B(true),
+		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
+			{ResourceType: tf.S("instance"), Tags: &map[string]*string{"Name": tf.S(p.Name), AllocationTag: ip.AllocationId()}},
+			{ResourceType: tf.S("volume"), Tags: tf.Name(p.Name)},
+		},
+		Tags: tf.Name(p.Name),
+	})
+	autoscalinggroup.NewAutoscalingGroup(s, tf.S("asg"), &autoscalinggroup.AutoscalingGroupConfig{
+		Name:              tf.S(p.Name),
+		MinSize:           tf.N(1),
+		MaxSize:           tf.N(1),
+		DesiredCapacity:   tf.N(1),
+		VpcZoneIdentifier: p.PublicSubnetIDs,
+		LaunchTemplate:    &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: cdktf.Token_AsString(lt.LatestVersion(), nil)},
+		HealthCheckType:   tf.S("EC2"),
+		// A new launch template version (new routes, new AMI) replaces the
+		// instance; the PKI comes back from the bucket.
+		InstanceRefresh: &autoscalinggroup.AutoscalingGroupInstanceRefresh{Strategy: tf.S("Rolling")},
+	})
+	return srv
+}
+
+// instanceProfile grants exactly what the server does: take over its own
+// Elastic IP, keep its PKI and profiles in its bucket, read the VPN group
+// through the security account's reader role, and be reached by SSM.
+func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bucket, allocation *string) iaminstanceprofile.IamInstanceProfile {
+	role := iamrole.NewIamRole(s, tf.S("role"), &iamrole.IamRoleConfig{
+		Name:             tf.S(p.Name),
+		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")).JSON()),
+		Tags:             tf.Name(p.Name),
+	})
+	arnBase := "arn:aws:ec2:" + p.Region + ":" + p.AccountID + ":"
+	policy := iam.Policy(append([]iam.Statement{
+		iam.Allow("TakeOverElasticIP", []string{"ec2:AssociateAddress"}, arnBase+"elastic-ip/"+*allocation),
+		iam.Allow("OnlyOntoTheVPNServer", []string{"ec2:AssociateAddress"}, arnBase+"instance/*").
+			When("StringEquals", "ec2:ResourceTag/Name", p.Name),
+		iam.Allow("ListBucket", []string{"s3:ListBucket"}, b.ARN),
+		iam.Allow("KeepPKI", []string{"s3:GetObject", "s3:PutObject"}, b.ARN+"/pki/*"),
+		iam.Allow("PublishProfiles", []string{"s3:PutObject", "s3:DeleteObject"}, b.ARN+"/profiles/*"),
+		iam.Allow("UsePKIKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, *key.ARN),
+		iam.Allow("ReadVPNGroup", []string{"sts:AssumeRole"}, p.GroupReaderRole),
+	}, p.AgentStatements...)...)
+	iamrolepolicy.NewIamRolePolicy(s, tf.S("policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Name: tf.S("openvpn"), Policy: tf.S(policy.JSON())})
+	iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S("ssm"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+		Role: role.Name(), PolicyArn: tf.S("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+	})
+	return iaminstanceprofile.NewIamInstanceProfile(s, tf.S("profile"), &iaminstanceprofile.IamInstanceProfileConfig{Name: tf.S(p.Name), Role: role.Name()})
+}
+
+// BucketName is the PKI and profile bucket of a server.
+func BucketName(server, accountID string) string { return server + "-pki-" + accountID }
+
+// DownloadOwnProfile is the identity-side grant for VPN users in the
+// security account: each may read only the profile named after them, with
+// MFA.
+func DownloadOwnProfile(bucketName string) iam.Statement {
+	return iam.Allow("DownloadOwnVPNProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/profiles/$${aws:username}.ovpn").
+		When("Bool", "aws:MultiFactorAuthPresent", "true")
+}
+
+// profileRead lets each IAM user of the security account read only their
+// own profile, with MFA. "$${" keeps Terraform from reading the IAM policy
+// variable as an interpolation.
+func profileRead(bucketName, securityAccount string) iam.Statement {
+	return iam.Allow("UsersReadOwnProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/profiles/$${aws:username}.ovpn").
+		For("AWS", iam.AccountRoot(securityAccount)).
+		When("Bool", "aws:MultiFactorAuthPresent", "true")
+}
+
+func peer(i int) string { return string(rune('a' + i)) }
+
+// Route is a pushed route in OpenVPN's network/mask form.
+type Route struct{ Network, Mask string }
+
+// RenderUserData renders the server's boot script. It is plain Go, so it is
+// deterministic and tested.
+func RenderUserData(p Props, bucketName string) string {
+	client := netip.MustParsePrefix(p.ClientCIDR)
+	routes := []Route{route(p.VpcCIDR)}
+	for _, r := range p.Routes {
+		routes = append(routes, route(r))
+	}
+	vpc := netip.MustParsePrefix(p.VpcCIDR)
+	dns := vpc.Addr().Next().Next() // the VPC resolver is the range's base + 2
+	var b bytes.Buffer
+	err := userData.Execute(&b, map[string]any{
+		"Name": p.Name, "Region": p.Region, "Bucket": bucketName, "Port": p.Port,
+		"ClientCIDR": p.ClientCIDR, "ClientNetwork": client.Addr().String(), "ClientMask": mask(client),
+		"Routes": routes, "DNS": dns.String(), "AllocationTag": AllocationTag,
+		"VPNGroup": p.VPNGroup, "GroupReaderRole": p.GroupReaderRole, "AgentParameter": p.AgentParameter,
+	})
+	if err != nil {
+		panic("vpn: user data template: " + err.Error())
+	}
+	return b.String()
+}
+
+func route(c string) Route {
+	p := netip.MustParsePrefix(c)
+	return Route{p.Addr().String(), mask(p)}
+}
+
+func mask(p netip.Prefix) string {
+	return net.IP(net.CIDRMask(p.Bits(), 32)).String()
+}
+
+// GroupReaderProps configures the role in the security account that lets
+// the VPN server read the VPN group's members.
+type GroupReaderProps struct {
+	// Name of the role (GroupReaderRole's last part). Required.
+	Name string
+	// ServerRoleARN is the VPN server's instance role. Required.
+	ServerRoleARN string
+	// GroupARN is the VPN users group. Required.
+	GroupARN string
+}
+
+// NewGroupReader makes, in the security account, the role the VPN server
+// assumes to list the VPN group: iam:GetGroup on that group only.
+func NewGroupReader(scope constructs.Construct, id string, p GroupReaderProps) {
+	role := iamrole.NewIamRole(scope, tf.S(id), &iamrole.IamRoleConfig{
+		Name: tf.S(p.Name),
+		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.
+			For("AWS", p.ServerRoleARN)).JSON()),
+		MaxSessionDuration: tf.N(3600),
+		Tags:               tf.Name(p.Name),
+	})
+	iamrolepolicy.NewIamRolePolicy(scope, tf.S(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{
+		Role: role.Id(), Name: tf.S("read-vpn-group"),
+		Policy: tf.S(iam.Policy(iam.Allow("ReadVPNGroup", []string{"iam:GetGroup"}, p.GroupARN)).JSON()),
+	})
+}
+
+// RoleARN is the VPN server's instance role ARN, known from its name.
+func RoleARN(accountID, name string) string { return "arn:aws:iam::" + accountID + ":role/" + name }

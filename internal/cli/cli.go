@@ -1,0 +1,255 @@
+// Package cli runs the operator subcommands of the landing-zone binary:
+// help, validate, diagram, inventory and schema. With no arguments the
+// binary synthesizes (that is what cdktf runs), and main never calls in
+// here; this package does not own the synth path. Entry point: Run.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/acme/landing-zone/help"
+	"github.com/acme/landing-zone/internal/architecture"
+	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/fastload"
+	"github.com/acme/landing-zone/internal/schema"
+	"github.com/acme/landing-zone/internal/synth"
+	"github.com/acme/landing-zone/stacks"
+)
+
+// Commands are the subcommands, by name.
+var Commands = []string{"help", "validate", "diagram", "inventory", "schema"}
+
+const usage = `usage: landing-zone [COMMAND [ARGS]]
+
+With no command, synthesizes every stack of $LZ_CONFIG (default config.yaml)
+into $CDKTF_OUTDIR (default cdktf.out): what cdktf synth, diff and deploy run.
+
+Commands:
+  help [TOPIC]              list the operator docs, or print one
+  validate [CONFIG]         check a config and list every problem; no synth
+  diagram [-format mermaid|dot] [-o FILE] [-readme FILE] [-dir DIR]
+                            draw the architecture of what the config
+                            synthesizes (default: docs/architecture.mmd and .dot)
+  inventory [-dir DIR]      resource counts by type and notable sizes per stack
+  schema [-o FILE]          the config's JSON Schema (config.schema.json)
+`
+
+// Run runs one subcommand and returns the exit code: 0 done, 1 failed, 2
+// bad usage.
+func Run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return helpCmd(args[1:], stdout, stderr)
+	case "validate":
+		return validateCmd(args[1:], stdout, stderr)
+	case "diagram":
+		err = diagramCmd(args[1:], stdout, stderr)
+	case "inventory":
+		err = inventoryCmd(args[1:], stdout, stderr)
+	case "schema":
+		err = schemaCmd(args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "landing-zone: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var u usageError
+	switch {
+	case errors.As(err, &u):
+		fmt.Fprintf(stderr, "landing-zone %s: %v\n\n%s", args[0], err, usage)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "landing-zone %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func helpCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, "Operator docs (landing-zone help TOPIC, or help/TOPIC.md):\n\n")
+		listTopics(stdout)
+		fmt.Fprint(stdout, "\n"+usage)
+		return 0
+	}
+	text, ok := help.Get(args[0])
+	if !ok || len(args) > 1 {
+		fmt.Fprintf(stderr, "landing-zone help: no topic %q; the topics are:\n\n", strings.Join(args, " "))
+		listTopics(stderr)
+		return 2
+	}
+	fmt.Fprint(stdout, text)
+	return 0
+}
+
+func listTopics(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, t := range help.Topics() {
+		fmt.Fprintf(tw, "  %s\t%s\n", t.Name, t.Title)
+	}
+	tw.Flush()
+}
+
+// configPath is the config the synth would read.
+func configPath() string {
+	if p := os.Getenv("LZ_CONFIG"); p != "" {
+		return p
+	}
+	return config.DefaultPath
+}
+
+func validateCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 {
+		fmt.Fprintf(stderr, "landing-zone validate: takes one config file at most\n\n%s", usage)
+		return 2
+	}
+	path := configPath()
+	if len(args) == 1 {
+		path = args[0]
+	}
+	if _, err := config.Load(path); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", path)
+	return 0
+}
+
+func schemaCmd(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
+	out := fs.String("o", "", "write to this file instead of stdout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	b, err := schema.Generate()
+	if err != nil {
+		return err
+	}
+	return write(*out, b, stdout)
+}
+
+func diagramCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
+	format := fs.String("format", "", "mermaid or dot")
+	out := fs.String("o", "", "write to this file instead of stdout")
+	readme := fs.String("readme", "", "also replace the diagram block of this Markdown file")
+	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "" && *format != "mermaid" && *format != "dot" {
+		return usageError{fmt.Errorf("-format must be mermaid or dot, not %q", *format)}
+	}
+	cfg, got, err := synthesized(*dir, stderr)
+	if err != nil {
+		return err
+	}
+	g := architecture.Diagram(cfg, got)
+	if *readme != "" {
+		doc, err := os.ReadFile(*readme)
+		if err != nil {
+			return err
+		}
+		updated, err := architecture.ReplaceBlock(string(doc), g.Mermaid())
+		if err != nil {
+			return fmt.Errorf("%s: %w", *readme, err)
+		}
+		if err := os.WriteFile(*readme, []byte(updated), 0o644); err != nil {
+			return err
+		}
+	}
+	if *format == "" && *out == "" {
+		// The default: both files under docs/, as committed.
+		if err := os.MkdirAll("docs", 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join("docs", "architecture.mmd"), []byte(g.Mermaid()), 0o644); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join("docs", "architecture.dot"), []byte(g.DOT()), 0o644)
+	}
+	text := g.Mermaid()
+	if *format == "dot" {
+		text = g.DOT()
+	}
+	return write(*out, []byte(text), stdout)
+}
+
+func inventoryCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("inventory", flag.ContinueOnError)
+	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, got, err := synthesized(*dir, stderr)
+	if err != nil {
+		return err
+	}
+	return architecture.WriteInventory(stdout, architecture.Inventory(got))
+}
+
+// synthesized reads the stacks of dir, or synthesizes the config into a
+// temporary directory first. Offline stacks have the same resources as the
+// real ones and need no AWS account settings.
+func synthesized(dir string, log io.Writer) (*config.Config, []*architecture.Stack, error) {
+	cfg, err := config.Load(configPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	if dir == "" {
+		fastload.Enable()
+		tmp, err := os.MkdirTemp("", "landing-zone-")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "out")
+		if err := synth.Run(cfg, dir, stacks.Options{Offline: true}, log); err != nil {
+			return nil, nil, err
+		}
+	}
+	got, err := architecture.Read(dir, StackOrder(cfg))
+	return cfg, got, err
+}
+
+// StackOrder lists the stacks in deploy order: every bootstrap stack, then
+// the account stacks.
+func StackOrder(cfg *config.Config) []string {
+	var out []string
+	for _, n := range cfg.AccountNames() {
+		out = append(out, "bootstrap-"+n)
+	}
+	return append(out, cfg.AccountNames()...)
+}
+
+func write(path string, b []byte, stdout io.Writer) error {
+	if path == "" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}

@@ -1,0 +1,68 @@
+package guardrails
+
+import (
+	"sort"
+	"strconv"
+)
+
+func (c *checker) each(typ string, fn func(id string, r map[string]any)) {
+	rs := c.doc.Resource[typ]
+	for _, id := range sortedIDs(rs) {
+		fn(id, rs[id])
+	}
+}
+
+func sortedIDs(m map[string]map[string]any) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// list reads a nested block, which the JSON may hold as an object or a list.
+func list(v any) []map[string]any {
+	switch x := v.(type) {
+	case map[string]any:
+		return []map[string]any{x}
+	case []any:
+		var out []map[string]any
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func open(v4, v6 any) bool {
+	for _, l := range []any{v4, v6} {
+		cidrs, _ := l.([]any)
+		for _, c := range cidrs {
+			if c == "0.0.0.0/0" || c == "::/0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func portRange(from, to float64) string {
+	if from == to {
+		return strconv.Itoa(int(from))
+	}
+	return strconv.Itoa(int(from)) + "-" + strconv.Itoa(int(to))
+}
+
+func suffix(alias string, i int) string {
+	if alias != "" {
+		return "." + alias
+	}
+	if i > 0 {
+		return "[" + strconv.Itoa(i) + "]"
+	}
+	return ""
+}

@@ -1,0 +1,75 @@
+// Package synth turns a validated config into Terraform JSON on disk,
+// safely: it synthesizes into a staging directory beside the output, runs
+// the guardrails there, and only when they pass copies the files into the
+// output directory. A failed synth leaves the previous output untouched.
+//
+// Files cdktf and Terraform keep in the output between synths (provider
+// lock files, .terraform, local state) are never removed. Entry point: Run.
+package synth
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/guardrails"
+	"github.com/acme/landing-zone/stacks"
+)
+
+// Run synthesizes cfg into outdir. Guardrail violations come back as
+// guardrails.Violations; waivers in force are listed on log.
+func Run(cfg *config.Config, outdir string, opts stacks.Options, log io.Writer) error {
+	abs, err := filepath.Abs(outdir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(abs), filepath.Base(abs)+".staging-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+
+	guardrails.Reset()
+	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: &stage})
+	stacks.Build(app, cfg, opts)
+	app.Synth()
+
+	vs, err := guardrails.Check(stage, stacks.GuardrailOptions(cfg))
+	if err != nil {
+		return err
+	}
+	if len(vs) > 0 {
+		return vs
+	}
+	for _, w := range guardrails.Waivers() {
+		fmt.Fprintf(log, "guardrails: waived %s for %s: %s\n", w.Rule, w.Path, w.Reason)
+	}
+	return copyTree(stage, abs)
+}
+
+// copyTree writes every file of src over the same path under dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}

@@ -1,0 +1,202 @@
+package stacks
+
+import (
+	"hash/fnv"
+	"sort"
+	"strconv"
+
+	"github.com/acme/landing-zone/constructs/alb"
+	"github.com/acme/landing-zone/constructs/aurora"
+	"github.com/acme/landing-zone/constructs/cwagent"
+	"github.com/acme/landing-zone/constructs/dns"
+	"github.com/acme/landing-zone/constructs/ecscluster"
+	"github.com/acme/landing-zone/constructs/ecsservice"
+	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/network"
+	"github.com/acme/landing-zone/constructs/peering"
+	"github.com/acme/landing-zone/constructs/redis"
+	"github.com/acme/landing-zone/constructs/secrets"
+	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/iam"
+	"github.com/acme/landing-zone/internal/tf"
+)
+
+// App is an app environment's stack: its network plus the layers that run
+// and serve the services.
+type App struct {
+	*Network
+	DNS         *dns.DNS
+	PublicALB   *alb.ALB
+	InternalALB *alb.ALB
+	Cluster     *ecscluster.Cluster
+	Database    *aurora.Cluster
+	Cache       *redis.Redis
+	Services    map[string]*ecsservice.Service
+	ServiceURLs map[string]string
+	SecretsKey  *kms.Key
+	Peering     *peering.Peering
+}
+
+// NewAppAccount makes an app environment's stack: VPC, DNS and TLS, the
+// public and internal load balancers, the ECS cluster, Aurora, Redis and the
+// configured services.
+func NewAppAccount(n *Network) *App {
+	a := &App{Network: n, Services: map[string]*ecsservice.Service{}, ServiceURLs: map[string]string{}}
+	cfg, acct, vpc := n.Config, n.Account.Account, n.VPC
+	env := a.envName()
+	prod := acct.Profile == config.ProfileProd
+
+	a.DNS = dns.New(a.Stack, "dns", dns.Props{Zone: n.Name + "." + cfg.Domain, VpcID: vpc.ID, Region: cfg.Region})
+	logs := alb.NewLogBucket(a.Stack, "alb-logs", alb.LogBucketProps{Name: env + "-alb-logs-" + acct.ID, AccountID: acct.ID, Region: cfg.Region})
+	a.PublicALB = alb.New(a.Stack, "alb-public", alb.Props{
+		Name: env + "-public", VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.Public),
+		CertificateARN: a.DNS.CertificateARN, LogBucket: logs, LogPrefix: "public", DeletionProtection: prod,
+	})
+	a.InternalALB = alb.New(a.Stack, "alb-internal", alb.Props{
+		Name: env + "-internal", Internal: true, VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivateApp),
+		// The management VPC reaches internal services over the peering (VPN
+		// users appear as the VPN server's address).
+		AllowedCIDRs:   append([]string{vpc.CIDR}, peerCIDRs(cfg, acct)...),
+		CertificateARN: a.DNS.CertificateARN, LogBucket: logs, LogPrefix: "internal", DeletionProtection: prod,
+	})
+	agent := cwagent.New(a.Stack, "ecs-host-agent", cwagent.Props{
+		Name:   env + "-ecs-host",
+		Files:  []string{"/var/log/ecs/ecs-agent.log", "/var/log/ecs/ecs-init.log", "/var/log/cloud-init-output.log", "/var/log/dnf.log"},
+		LogKey: a.LogKey(), RetentionDays: acct.ECS.LogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+	})
+	a.Cluster = ecscluster.New(a.Stack, "ecs", ecscluster.Props{
+		Name: env, VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivateApp), VpcCIDR: vpc.CIDR,
+		InstanceType: acct.ECS.InstanceType, MinSize: acct.ECS.MinSize, MaxSize: acct.ECS.MaxSize,
+		AgentParameter: agent.Parameter, HostStatements: agent.Statements,
+	})
+	a.addDataStores(prod)
+	a.SecretsKey = kms.New(a.Stack, "secrets-key", kms.Props{
+		Alias: env + "-secrets", Description: "Encrypts the service secrets of " + env, AccountID: acct.ID, Region: cfg.Region,
+	})
+	priorities := rulePriorities(acct)
+	for _, name := range acct.ServiceNames() {
+		a.addService(name, acct.Services[name], priorities[name], prod)
+	}
+	a.appOutputs()
+	return a
+}
+
+func (a *App) envName() string { return a.Config.NamePrefix + "-" + a.Name }
+
+func (a *App) addDataStores(prod bool) {
+	cfg, acct, vpc := a.Config, a.Account.Account, a.VPC
+	db := acct.Database
+	a.Database = aurora.New(a.Stack, "db", aurora.Props{
+		Name: a.envName(), Engine: db.Engine, EngineVersion: db.EngineVersion,
+		InstanceClass: db.InstanceClass, Instances: db.Instances, AZs: vpc.AZs,
+		SubnetIDs: vpc.SubnetIDs(network.PrivatePersistence), VpcID: vpc.ID,
+		DatabaseName: db.DatabaseName, BackupRetentionDays: db.BackupRetentionDays, DeletionProtection: prod,
+		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+	})
+	c := acct.Cache
+	a.Cache = redis.New(a.Stack, "cache", redis.Props{
+		Name: a.envName(), NodeType: c.NodeType, Replicas: *c.Replicas, EngineVersion: c.EngineVersion,
+		SnapshotRetentionDays: c.SnapshotRetentionDays, MaintenanceWindow: c.MaintenanceWindow,
+		VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivatePersistence), AccountID: acct.ID, Region: cfg.Region,
+	})
+}
+
+func (a *App) addService(name string, s *config.Service, priority int, prod bool) {
+	cfg, acct := a.Config, a.Account.Account
+	full := a.envName() + "-" + name
+	lb, private := a.PublicALB, false
+	if s.LoadBalancer == config.LBInternal {
+		lb, private = a.InternalALB, true
+	}
+	host := a.DNS.Alias("svc-"+name+"-dns", s.Host, private, dns.Target{DNSName: lb.DNSName, ZoneID: lb.ZoneID})
+	env := map[string]string{}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	secretRefs := map[string]*string{}
+	set := secrets.New(a.Stack, "svc-"+name+"-secret", secrets.Props{
+		Prefix: cfg.NamePrefix + "/" + a.Name + "/" + name, Names: s.Secrets, Key: a.SecretsKey, AccountID: acct.ID, Region: cfg.Region,
+	})
+	for _, sec := range set.Secrets {
+		secretRefs[sec.Name] = sec.ARN
+	}
+	execGrants, taskGrants := set.ReadStatements(), []iam.Statement(nil)
+	if s.UseDatabase {
+		env["DB_PORT"], env["DB_NAME"] = strconv.Itoa(a.Database.Port), a.Database.DatabaseName
+		env["DB_HOST"] = *a.Database.Endpoint
+		secretRefs["DB_USER"] = tf.S(*a.Database.SecretARN + ":username::")
+		secretRefs["DB_PASSWORD"] = tf.S(*a.Database.SecretARN + ":password::")
+		execGrants = append(execGrants,
+			iam.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, *a.Database.SecretARN),
+			iam.Allow("DecryptDatabaseSecret", []string{"kms:Decrypt"}, *a.Database.Key.ARN))
+	}
+	if s.UseCache {
+		env["REDIS_HOST"], env["REDIS_PORT"], env["REDIS_USER"] = *a.Cache.PrimaryEndpoint, strconv.Itoa(redis.Port), a.Cache.User
+		taskGrants = append(taskGrants, a.Cache.ConnectStatement())
+	}
+	svc := ecsservice.New(a.Stack, "svc-"+name, ecsservice.Props{
+		Name: full, ClusterName: a.Cluster.Name, ClusterARN: a.Cluster.ARN, CapacityProvider: a.capacityProvider(s.Capacity),
+		Image: s.Image, CPU: s.CPU, Memory: s.Memory, Port: s.Port,
+		DesiredCount: s.DesiredCount, MinCount: s.MinCount, MaxCount: s.MaxCount, HealthCheckPath: s.HealthCheckPath,
+		VpcID: a.VPC.ID, SubnetIDs: a.VPC.SubnetIDs(network.PrivateApp),
+		LoadBalancer: lb, HostHeader: host, PathPattern: s.Path, Priority: priority,
+		Env: env, Secrets: secretRefs, ExecutionStatements: execGrants, TaskStatements: taskGrants,
+		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, ZeroDowntime: prod,
+		AccountID: acct.ID, Region: cfg.Region,
+	})
+	if s.UseDatabase {
+		a.Database.AllowFrom(name, svc.SecurityGroup.ID)
+	}
+	if s.UseCache {
+		a.Cache.AllowFrom(name, svc.SecurityGroup.ID)
+	}
+	a.Services[name] = svc
+	a.ServiceURLs[name] = "https://" + host + s.Path
+}
+
+func (a *App) capacityProvider(c string) string {
+	switch c {
+	case config.CapacityFargate:
+		return ecscluster.Fargate
+	case config.CapacityFargateSpot:
+		return ecscluster.FargateSpot
+	}
+	return a.Cluster.EC2CapacityProvider
+}
+
+// rulePriorities gives each service a listener rule priority derived from
+// its name, so adding or removing a service leaves the others' rules alone.
+// Collisions move to the next free number, in name order.
+func rulePriorities(acct *config.Account) map[string]int {
+	const span = 40000
+	used := map[string]bool{}
+	out := map[string]int{}
+	names := acct.ServiceNames()
+	sort.Strings(names)
+	for _, name := range names {
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		p := int(h.Sum32()%span) + 1
+		lbKey := acct.Services[name].LoadBalancer
+		for used[lbKey+strconv.Itoa(p)] {
+			p = p%span + 1
+		}
+		used[lbKey+strconv.Itoa(p)] = true
+		out[name] = p
+	}
+	return out
+}
+
+func (a *App) appOutputs() {
+	a.Output("public_alb_dns_name", "DNS name of the internet-facing load balancer", a.PublicALB.DNSName)
+	a.Output("internal_alb_dns_name", "DNS name of the internal load balancer", a.InternalALB.DNSName)
+	a.Output("ecs_cluster_name", "ECS cluster name", a.Cluster.Name)
+	a.Output("service_urls", "URL of each service", a.ServiceURLs)
+	a.Output("db_endpoint", "Aurora writer endpoint", a.Database.Endpoint)
+	a.Output("db_reader_endpoint", "Aurora reader endpoint", a.Database.ReaderEndpoint)
+	a.Output("db_secret_arn", "ARN of the RDS-managed master secret (the value stays in Secrets Manager)", a.Database.SecretARN)
+	a.Output("redis_endpoint", "Redis primary endpoint (TLS, IAM authentication)", a.Cache.PrimaryEndpoint)
+	a.Output("redis_user", "Redis user that services authenticate as with IAM", a.Cache.User)
+	a.Output("public_zone_name_servers", "Name servers to delegate "+a.DNS.Zone+" to from the parent zone", a.DNS.NameServers)
+	a.Output("certificate_arn", "Validated ACM certificate for the environment's names", a.DNS.CertificateARN)
+}

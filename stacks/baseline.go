@@ -1,0 +1,160 @@
+package stacks
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/acme/landing-zone/constructs/audit"
+	"github.com/acme/landing-zone/constructs/crossaccount"
+	"github.com/acme/landing-zone/constructs/iamusers"
+	"github.com/acme/landing-zone/constructs/logarchive"
+	"github.com/acme/landing-zone/constructs/vpn"
+	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/iam"
+)
+
+// addBaseline gives every account stack the security baseline (see
+// help/security-baseline.md) and orders the stacks so that `cdktf deploy
+// '*'` deploys logs first (everyone writes there), then security (where
+// users assume roles from), then the rest. Everything one account needs to
+// know about another (IDs, bucket and trail names, ARNs) is computed from
+// config here, never read from another stack's state.
+func (l *Landing) addBaseline() {
+	accounts := l.accountStacks()
+	cfg := l.Logs.Config
+	archive := logarchive.NamesFor(cfg.NamePrefix, l.Logs.Name, l.Logs.Account.ID, cfg.Region)
+	var sources []logarchive.Source
+	var ids []string
+	for _, a := range accounts {
+		sources = append(sources, logarchive.Source{AccountID: a.Account.ID, TrailARN: audit.TrailARN(cfg.Region, a.Account.ID, a.baselineName())})
+		ids = append(ids, a.Account.ID)
+	}
+
+	accesses := cfg.Baseline.RoleAccesses()
+	roles := map[string]*crossaccount.Roles{}
+	for _, a := range accounts {
+		roles[a.Name] = crossaccount.New(a.Stack, "cross-account", crossaccount.Props{
+			AccountID: a.Account.ID, TrustedAccountID: l.Security.Account.ID,
+			Accesses: accesses[a.Name], MaxSessionHours: cfg.Baseline.RoleMaxSessionHours,
+		})
+		var arns []string
+		for _, access := range accesses[a.Name] {
+			arns = append(arns, roles[a.Name].ByAccess[access].ARN)
+		}
+		a.Output("cross_account_role_arns", "Roles assumable with MFA from the security account", arns)
+	}
+
+	logArchive := l.Logs.addLogArchive(archive, sources, roles[l.Logs.Name])
+	l.Security.addIAMUsers()
+	for _, a := range accounts {
+		var after []cdktf.ITerraformDependable
+		if a == l.Logs {
+			after = logArchive.Ready() // the same stack: wait for the policies
+		}
+		a.addAudit(archive, ids, l.Security.Account.ID, after, a == l.Security)
+		if a != l.Logs {
+			a.Stack.AddDependency(l.Logs.Stack)
+		}
+		if a != l.Logs && a != l.Security {
+			a.Stack.AddDependency(l.Security.Stack)
+		}
+	}
+}
+
+// accountStacks lists the account stacks (not the bootstrap stacks) in
+// deploy order.
+func (l *Landing) accountStacks() []*Account {
+	out := []*Account{l.Logs, l.Security, l.Shared.Account}
+	for _, app := range l.Apps {
+		out = append(out, app.Account)
+	}
+	return out
+}
+
+func (a *Account) baselineName() string { return a.Config.NamePrefix + "-" + a.Name }
+
+// addLogArchive makes the central log buckets in the logs account. The
+// account's read-only role, assumed from the security account with MFA, is
+// the auditors' way in: it alone, besides the account's administrators, may
+// decrypt the logs.
+func (a *Account) addLogArchive(names logarchive.Names, sources []logarchive.Source, roles *crossaccount.Roles) *logarchive.Archive {
+	var auditors []*crossaccount.Role
+	if r := roles.ByAccess[config.AccessReadOnly]; r != nil {
+		auditors = append(auditors, r)
+	}
+	l := a.Config.Baseline.LogBuckets
+	archive := logarchive.New(a.Stack, "log-archive", logarchive.Props{
+		Names: names, AccountID: a.Account.ID, Region: a.Config.Region,
+		Sources: sources, Auditors: auditors,
+		TransitionDays: l.TransitionDays, StorageClass: l.StorageClass, ExpireDays: l.ExpireDays,
+	})
+	a.Output("cloudtrail_bucket", "Bucket receiving every account's CloudTrail logs", names.TrailBucket)
+	a.Output("config_bucket", "Bucket receiving every account's AWS Config history", names.ConfigBucket)
+	a.Output("access_log_bucket", "Bucket receiving the log buckets' S3 access logs", names.AccessLogBucket)
+	a.Output("log_archive_key_arn", "KMS key encrypting the CloudTrail and Config logs", archive.Key.ARN)
+	return archive
+}
+
+// addIAMUsers makes the security account's users and groups. Each group may
+// assume its access level's role in each of its accounts.
+func (a *Account) addIAMUsers() {
+	b := a.Config.Baseline
+	var groups []iamusers.Group
+	for _, name := range sortedNames(b.Groups) {
+		g := b.Groups[name]
+		var arns []string
+		for _, acct := range g.Accounts {
+			arns = append(arns, crossaccount.RoleARN(a.Config.Accounts[acct].ID, g.Access))
+		}
+		group := iamusers.Group{Name: name, RoleARNs: arns}
+		if name == config.VPNGroupName {
+			group.Statements = []iam.Statement{vpn.DownloadOwnProfile(vpnProfileBucket(a.Config))}
+		}
+		groups = append(groups, group)
+	}
+	var users []iamusers.User
+	for _, name := range sortedNames(b.Users) {
+		u := iamusers.User{Name: name}
+		if b.Users[name] != nil {
+			u.Groups = b.Users[name].Groups
+		}
+		users = append(users, u)
+	}
+	iamusers.New(a.Stack, "iam-users", iamusers.Props{Name: a.baselineName(), Groups: groups, Users: users})
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.Name)
+	}
+	a.Output("iam_group_names", "IAM groups users can be put in (besides all-users)", names)
+}
+
+// addAudit makes the account's trail, Config recorder, GuardDuty, Security
+// Hub and account settings. The password policy is set where users live.
+func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securityID string, after []cdktf.ITerraformDependable, isSecurity bool) {
+	b := a.Config.Baseline
+	p := audit.Props{
+		Name: a.baselineName(), AccountID: a.Account.ID, Region: a.Config.Region,
+		Archive: archive, LogKey: a.LogKey(),
+		LogRetentionDays:    b.CloudTrail.LogRetentionDays,
+		S3DataEvents:        b.CloudTrail.S3DataEvents,
+		AggregatorAccountID: securityID,
+		DisableSecurityHub:  !b.SecurityHubOn(),
+		After:               after,
+	}
+	if isSecurity {
+		pp := b.PasswordPolicy
+		p.PasswordPolicy = &audit.PasswordPolicy{MinLength: pp.MinLength, ReusePrevention: pp.ReusePrevention, MaxAgeDays: pp.MaxAgeDays}
+		p.AggregateAccountIDs = accountIDs
+	}
+	au := audit.New(a.Stack, "audit", p)
+	a.trailLogs = au.TrailLogGroup
+	a.Output("cloudtrail_arn", "This account's multi-region trail", au.TrailARN)
+	a.Output("cloudtrail_log_group_name", "Local CloudWatch copy of the trail", au.TrailLogGroup.Name)
+	a.Output("guardduty_detector_id", "GuardDuty detector", au.Detector.Id())
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,91 @@
+package stacks
+
+import (
+	"strconv"
+
+	"github.com/acme/landing-zone/constructs/alarms"
+	"github.com/acme/landing-zone/constructs/costs"
+	"github.com/acme/landing-zone/constructs/monitoring"
+	"github.com/acme/landing-zone/constructs/network"
+	"github.com/acme/landing-zone/internal/config"
+)
+
+// addMonitoring gives every account its alarm topics and cost alerts, and
+// watches what each stack runs: NAT gateways and the VPN server in
+// shared-services; load balancers, services, Aurora, Redis, NAT gateways
+// and public URLs in the app accounts, with a dashboard per environment.
+func (l *Landing) addMonitoring() {
+	cfg := l.Logs.Config
+	for _, a := range l.accountStacks() {
+		a.Topics = alarms.NewTopics(a.Stack, "alarm-topics", alarms.TopicsProps{
+			Prefix: a.baselineName(), Emails: cfg.Monitoring.AlarmEmails, Webhooks: cfg.Monitoring.ChatWebhooks,
+			AccountID: a.Account.ID, Region: cfg.Region,
+		})
+		costs.New(a.Stack, "costs", costs.Props{Name: a.baselineName(), MonthlyUSD: a.Account.MonthlyBudgetUSD, TopicARN: a.Topics.WarningARN})
+		a.Output("alarm_topic_arns", "SNS topics for critical and warning alarms", []*string{a.Topics.CriticalARN, a.Topics.WarningARN})
+		a.watch = a.watcher()
+		a.watch.CloudTrail(a.trailLogs.Name, a.trailLogs.Resource)
+	}
+	w := l.Shared.watch
+	watchNAT(w, l.Shared.VPC)
+	w.Instance("vpn", l.vpn.ASGName)
+	for _, app := range l.Apps {
+		app.watchApp()
+	}
+}
+
+// watcher makes the stack's one monitoring scope.
+func (a *Account) watcher() *monitoring.Watcher {
+	return monitoring.New(a.Stack, "monitoring", a.baselineName(), a.Topics, monitoring.Thresholds(a.Config.Monitoring.Thresholds))
+}
+
+func watchNAT(w *monitoring.Watcher, v *network.Vpc) {
+	for i, id := range v.NATGatewayIDs {
+		w.NAT("nat-"+strconv.Itoa(i+1), id)
+	}
+}
+
+func (a *App) watchApp() {
+	w := a.watch
+	acct := a.Account.Account
+	watchNAT(w, a.VPC)
+	d := monitoring.NewDashboard(a.Config.Region)
+	w.LoadBalancer("public-alb", a.PublicALB.ArnSuffix)
+	w.LoadBalancer("internal-alb", a.InternalALB.ArnSuffix)
+	d.Graph("Load balancer requests and 5xx", "Sum",
+		[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", a.PublicALB.ArnSuffix},
+		[]any{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", a.PublicALB.ArnSuffix},
+		[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", a.InternalALB.ArnSuffix},
+		[]any{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", a.InternalALB.ArnSuffix})
+	var cpu, mem [][]any
+	for _, name := range acct.ServiceNames() {
+		svc, s := a.Services[name], acct.Services[name]
+		lb := a.PublicALB
+		if s.LoadBalancer == config.LBInternal {
+			lb = a.InternalALB
+		}
+		w.Service(svc.Name, a.Cluster.Name, lb.ArnSuffix, svc.TargetGroupArnSuffix)
+		if s.LoadBalancer == config.LBPublic && a.Config.Region == "us-east-1" {
+			w.URL("url-"+name, s.Host+"."+a.DNS.Zone, s.HealthCheckPath)
+		}
+		cpu = append(cpu, []any{"AWS/ECS", "CPUUtilization", "ClusterName", a.Cluster.Name, "ServiceName", svc.Name})
+		mem = append(mem, []any{"AWS/ECS", "MemoryUtilization", "ClusterName", a.Cluster.Name, "ServiceName", svc.Name})
+	}
+	d.Graph("ECS service CPU %", "Average", cpu...)
+	d.Graph("ECS service memory %", "Average", mem...)
+	w.Database(a.Database.ID, a.Database.Instances > 1)
+	d.Graph("Aurora CPU % and connections", "Maximum",
+		[]any{"AWS/RDS", "CPUUtilization", "DBClusterIdentifier", a.Database.ID},
+		[]any{"AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", a.Database.ID})
+	w.Cache(a.Cache.ID, a.Cache.Replicas)
+	d.Graph("Redis CPU % and memory %", "Average",
+		[]any{"AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", a.Cache.ID + "-001"},
+		[]any{"AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", a.Cache.ID + "-001"})
+	var nat [][]any
+	for _, id := range a.VPC.NATGatewayIDs {
+		nat = append(nat, []any{"AWS/NATGateway", "BytesOutToDestination", "NatGatewayId", id},
+			[]any{"AWS/NATGateway", "PacketsDropCount", "NatGatewayId", id})
+	}
+	d.Graph("NAT gateway traffic and drops", "Sum", nat...)
+	w.Dashboard(a.envName(), d)
+}

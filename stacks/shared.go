@@ -1,0 +1,123 @@
+package stacks
+
+import (
+	"github.com/acme/landing-zone/constructs/cwagent"
+	"github.com/acme/landing-zone/constructs/ecr"
+	"github.com/acme/landing-zone/constructs/network"
+	"github.com/acme/landing-zone/constructs/peering"
+	"github.com/acme/landing-zone/constructs/vpn"
+	"github.com/acme/landing-zone/internal/config"
+)
+
+// Shared-services layers hang off the Landing because they span accounts:
+// peering reaches into the management account from each app stack, and the
+// VPN server reads a group in the security account.
+
+// peerCIDRs are the ranges a VPC is peered with: every app VPC for the
+// management VPC, the management VPC for an app VPC.
+func peerCIDRs(cfg *config.Config, a *config.Account) []string {
+	switch a.Kind {
+	case config.KindShared:
+		var out []string
+		for _, name := range cfg.AccountNames() {
+			if o := cfg.Accounts[name]; o.Kind == config.KindApp {
+				out = append(out, o.VPC.CIDR)
+			}
+		}
+		return out
+	case config.KindApp:
+		_, shared := cfg.AccountOfKind(config.KindShared)
+		return []string{shared.VPC.CIDR}
+	}
+	return nil
+}
+
+// publicPorts opens the VPN port in the management VPC's public tier.
+func publicPorts(a *config.Account) []network.Port {
+	if a.Kind != config.KindShared {
+		return nil
+	}
+	return []network.Port{{Protocol: "udp", Number: a.VPN.Port}}
+}
+
+// vpnProfileBucket is where the VPN server publishes users' profiles.
+func vpnProfileBucket(cfg *config.Config) string {
+	server, _ := vpnNames(cfg)
+	_, shared := cfg.AccountOfKind(config.KindShared)
+	return vpn.BucketName(server, shared.ID)
+}
+
+// vpnNames are the VPN server's and its group reader's names.
+func vpnNames(cfg *config.Config) (server, reader string) {
+	return cfg.NamePrefix + "-openvpn", cfg.NamePrefix + "-vpn-group-reader"
+}
+
+// addSharedServices adds the VPN server and ECR to shared-services, the VPN
+// group reader to security, and the peering to every app stack.
+func (l *Landing) addSharedServices() {
+	cfg, shared, sec := l.Shared.Config, l.Shared, l.Security
+	acct := shared.Account.Account
+	server, reader := vpnNames(cfg)
+	vpc := shared.VPC
+
+	vpn.NewGroupReader(sec.Stack, "vpn-group-reader", vpn.GroupReaderProps{
+		Name:          reader,
+		ServerRoleARN: vpn.RoleARN(acct.ID, server),
+		GroupARN:      "arn:aws:iam::" + sec.Account.ID + ":group/" + config.VPNGroupName,
+	})
+	agent := cwagent.New(shared.Stack, "vpn-agent", cwagent.Props{
+		Name: server,
+		Files: []string{"/var/log/syslog", "/var/log/auth.log", "/var/log/openvpn/server.log", "/var/log/fail2ban.log",
+			"/var/log/unattended-upgrades/unattended-upgrades.log", "/var/log/cloud-init-output.log"},
+		LogKey: shared.LogKey(), RetentionDays: acct.VPC.FlowLogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+	})
+	srv := vpn.New(shared.Stack, "vpn", vpn.Props{
+		Name: server, VpcID: vpc.ID, VpcCIDR: vpc.CIDR, PublicSubnetIDs: vpc.SubnetIDs(network.Public),
+		Port: acct.VPN.Port, AllowedCIDRs: acct.VPN.AllowedCIDRs, ClientCIDR: acct.VPN.ClientCIDR,
+		Routes: peerCIDRs(cfg, acct), InstanceType: acct.VPN.InstanceType,
+		VPNGroup: config.VPNGroupName, GroupReaderRole: vpn.RoleARN(sec.Account.ID, reader), SecurityAccountID: sec.Account.ID,
+		AgentParameter: agent.Parameter, AgentStatements: agent.Statements,
+		AccountID: acct.ID, Region: cfg.Region,
+	})
+	l.vpn = srv
+	shared.Output("vpn_public_ip", "Elastic IP of the OpenVPN server", srv.PublicIP)
+	shared.Output("vpn_profile_bucket", "Bucket holding VPN profiles (profiles/<user>.ovpn)", srv.Bucket.Name)
+
+	var pullers []string
+	for _, app := range l.Apps {
+		pullers = append(pullers, app.Account.Account.ID)
+	}
+	reg := ecr.New(shared.Stack, "ecr", ecr.Props{
+		Prefix: cfg.NamePrefix, Repositories: acct.ECR.RepositoryNames(), PullAccounts: pullers,
+		KeepImages: acct.ECR.KeepImages, AccountID: acct.ID, Region: cfg.Region,
+	})
+	l.registry = reg
+	shared.Output("ecr_repository_urls", "Push images here", repositoryURLs(cfg, acct))
+
+	for _, app := range l.Apps {
+		app.Peering = peering.New(app.Stack, "peering", peering.Props{
+			Name: cfg.NamePrefix + "-" + app.Name + "-to-" + shared.Name,
+			VPC:  app.VPC, Peer: app.newProvider("aws-shared", "shared", acct),
+			PeerAccountID: acct.ID, Region: cfg.Region,
+			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc),
+		})
+	}
+}
+
+func routeTableNames(v *network.Vpc) []string {
+	var out []string
+	for _, t := range network.Tiers {
+		for _, az := range v.AZs {
+			out = append(out, network.SubnetName(v.Name, t, az))
+		}
+	}
+	return out
+}
+
+func repositoryURLs(cfg *config.Config, a *config.Account) map[string]string {
+	out := map[string]string{}
+	for _, name := range a.ECR.RepositoryNames() {
+		out[name] = a.ID + ".dkr.ecr." + cfg.Region + ".amazonaws.com/" + name
+	}
+	return out
+}
