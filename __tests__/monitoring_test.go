@@ -131,3 +131,39 @@ func TestAlarmTopicsAreEncryptedAndOnlyMonitoringServicesPublish(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceLogsReachTheLogsAccount: with central_logs on (the example),
+// every service log group in the app accounts subscribes to the logs
+// account's destination, which only the app accounts may subscribe to.
+func TestServiceLogsReachTheLogsAccount(t *testing.T) {
+	cfg := loadExample(t)
+	if !cfg.Monitoring.CentralLogs {
+		t.Fatal("the example config should switch central_logs on")
+	}
+	dest := "arn:aws:logs:us-east-1:111111111111:destination:acme-app-logs"
+	logs := readStack(t, online(t), "logs")
+	for id, p := range logs.resources("aws_cloudwatch_log_destination_policy") {
+		pol := p["access_policy"].(string)
+		if !strings.Contains(pol, `"AWS":["444444444444","555555555555","666666666666"]`) || !strings.Contains(pol, dest) {
+			t.Errorf("destination policy %s: %s", id, pol)
+		}
+	}
+	if len(logs.resources("aws_kinesis_firehose_delivery_stream")) != 1 {
+		t.Error("the logs account has no delivery stream for central logs")
+	}
+	for _, stack := range appStacks {
+		s := readStack(t, online(t), stack)
+		subscribed := map[string]bool{}
+		for _, f := range s.resources("aws_cloudwatch_log_subscription_filter") {
+			if f["destination_arn"] != dest {
+				t.Errorf("%s: subscription to %v", stack, f["destination_arn"])
+			}
+			subscribed[f["log_group_name"].(string)] = true
+		}
+		for name := range cfg.Accounts[stack].Services {
+			if group := "/ecs/acme-" + stack + "-" + name; !subscribed[group] {
+				t.Errorf("%s: %s is not shipped to the logs account", stack, group)
+			}
+		}
+	}
+}

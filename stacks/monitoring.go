@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/acme/landing-zone/constructs/alarms"
+	"github.com/acme/landing-zone/constructs/centrallogs"
 	"github.com/acme/landing-zone/constructs/costs"
 	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/network"
@@ -26,11 +27,35 @@ func (l *Landing) addMonitoring() {
 		a.watch = a.watcher()
 		a.watch.CloudTrail(a.trailLogs.Name, a.trailLogs.Resource)
 	}
+	if cfg.Monitoring.CentralLogs {
+		l.centralizeLogs()
+	}
 	w := l.Shared.watch
 	watchNAT(w, l.Shared.VPC)
 	w.Instance("vpn", l.vpn.ASGName)
 	for _, app := range l.Apps {
 		app.watchApp()
+	}
+}
+
+// centralizeLogs makes the destination in the logs account and subscribes
+// every service's log group in the app accounts to it.
+func (l *Landing) centralizeLogs() {
+	cfg := l.Logs.Config
+	name := cfg.NamePrefix + "-app-logs"
+	var sources []string
+	for _, app := range l.Apps {
+		sources = append(sources, app.Account.Account.ID)
+	}
+	centrallogs.New(l.Logs.Stack, "central-logs", centrallogs.Props{
+		Name: name, SourceAccounts: sources, ExpireDays: cfg.Baseline.LogBuckets.ExpireDays,
+		AccountID: l.Logs.Account.ID, Region: cfg.Region,
+	})
+	dest := centrallogs.DestinationARN(cfg.Region, l.Logs.Account.ID, name)
+	for _, app := range l.Apps {
+		for _, svc := range app.Account.Account.ServiceNames() {
+			centrallogs.Subscribe(app.Stack, "central-logs-"+svc, app.Services[svc].LogGroup, dest)
+		}
 	}
 }
 

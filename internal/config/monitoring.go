@@ -15,6 +15,10 @@ type Monitoring struct {
 	// ChatWebhooks are HTTPS endpoints (chat tool integrations) subscribed to
 	// both topics. Default: none.
 	ChatWebhooks []string `yaml:"chat_webhooks" json:"chat_webhooks,omitempty"`
+	// CentralLogs also ships every service's logs to the logs account
+	// (CloudWatch Logs destination, Firehose, an encrypted bucket that
+	// expires with baseline.log_buckets.expire_days). Default: false.
+	CentralLogs bool `yaml:"central_logs" json:"central_logs,omitempty"`
 	// Thresholds of the alarms.
 	Thresholds Thresholds `yaml:"thresholds" json:"thresholds"`
 }
