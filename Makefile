@@ -44,9 +44,14 @@ synth: deps ## Synthesize every stack from config.yaml into cdktf.out/
 synth-offline: deps ## Synthesize the offline variant (local state, no AWS access needed)
 	LZ_OFFLINE=1 cdktf synth
 
-test: deps fmt vet actionlint ## Run the whole test suite (unit, snapshot, offline terraform plan, fuzz)
-	go test -count=1 -timeout 40m -v $(GO_PKGS)
-	$(MAKE) --no-print-directory fuzz
+test: deps fmt actionlint ## Run the whole test suite (unit, snapshot, offline terraform plan, fuzz)
+	@mkdir -p .tmp
+	@start=$$(date +%s.%N); go build $(filter-out ./__tests__/,$(GO_PKGS)) && go vet $(GO_PKGS) && \
+	  awk -v s=$$start -v e=$$(date +%s.%N) "BEGIN{print e-s}" > .tmp/build-seconds
+	set -o pipefail; go test -count=1 -timeout 40m -v $(GO_PKGS) 2>&1 | tee .tmp/test-output.log
+	@start=$$(date +%s.%N); $(MAKE) --no-print-directory fuzz && \
+	  awk -v s=$$start -v e=$$(date +%s.%N) "BEGIN{print e-s}" > .tmp/fuzz-seconds
+	@tools/phases.sh .tmp/test-output.log "$$(cat .tmp/build-seconds)" "$$(cat .tmp/fuzz-seconds)"
 
 FUZZTIME ?= 45s
 fuzz: ## Fuzz the config loader for FUZZTIME (default 45s)

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/acme/landing-zone/internal/cli"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
@@ -25,18 +27,19 @@ import (
 
 func main() {
 	fastload.Enable()
+	code := 0
 	if len(os.Args) > 1 {
-		os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
+		code = cli.Run(os.Args[1:], os.Stdout, os.Stderr)
+	} else {
+		code = run()
 	}
-	os.Exit(run())
+	// Stop jsii's Node process and remove its temporary folder.
+	jsii.Close()
+	os.Exit(code)
 }
 
 func run() int {
-	path := os.Getenv("LZ_CONFIG")
-	if path == "" {
-		path = config.DefaultPath
-	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(config.Path())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -59,6 +59,9 @@ func TestDiagramShowsTheExampleArchitecture(t *testing.T) {
 	cfg, got := synthesizedArchitecture(t)
 	m := architecture.Diagram(cfg, got).Mermaid()
 	want := []string{"Internet", "S3 acme-logs-cloudtrail-111111111111", "-.->|CloudTrail|", "-.->|AWS Config|", "EC2 acme-openvpn", "udp 1194"}
+	if cfg.Monitoring.CentralLogs {
+		want = append(want, "-.->|app logs|", "-.->|Firehose|")
+	}
 	for _, name := range cfg.AccountNames() {
 		a := cfg.Accounts[name]
 		want = append(want, name+" ("+a.ID+")")

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/acme/landing-zone/stacks"
 )
@@ -22,16 +25,24 @@ const regenerate = "make snapshots  (or: go test ./__tests__/ -run TestSnapshots
 // Synth outputs are shared between tests: synthesizing is the slow part.
 var onlineOut, offlineOut string
 
+// synthSeconds records how long the shared synths took, for the suite's
+// phase report (printed by TestMain).
+var synthSeconds = map[string]float64{}
+
 func online(t testing.TB) string {
 	if onlineOut == "" {
+		start := time.Now()
 		onlineOut = synthShared(t, stacks.Options{})
+		synthSeconds["online"] = time.Since(start).Seconds()
 	}
 	return onlineOut
 }
 
 func offline(t testing.TB) string {
 	if offlineOut == "" {
+		start := time.Now()
 		offlineOut = synthShared(t, stacks.Options{Offline: true})
+		synthSeconds["offline"] = time.Since(start).Seconds()
 	}
 	return offlineOut
 }
@@ -52,9 +63,13 @@ func TestMain(m *testing.M) {
 	enableFastload()
 	flag.Parse()
 	code := m.Run()
+	if len(synthSeconds) > 0 {
+		fmt.Printf("phase synth: online %.1fs, offline %.1fs (example config, all stacks)\n", synthSeconds["online"], synthSeconds["offline"])
+	}
 	for _, d := range sharedDirs {
 		os.RemoveAll(d)
 	}
+	jsii.Close() // stops Node and removes jsii's temporary folder
 	os.Exit(code)
 }
 

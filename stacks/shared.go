@@ -101,6 +101,9 @@ func (l *Landing) addSharedServices() {
 			PeerAccountID: acct.ID, Region: cfg.Region,
 			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc),
 		})
+		// VPN clients use the management VPC's resolver: let it answer the
+		// environment's internal names.
+		app.DNS.ShareWith("private-zone-to-management", app.Peering.PeerVPCID, cfg.Region, app.Peering.Peer)
 	}
 }
 

@@ -41,7 +41,9 @@ start=$SECONDS
 cdktf synth --output "$out" >"$out/synth.log" 2>&1 || { cat "$out/synth.log"; exit 1; }
 echo "cdktf synth: $((SECONDS - start))s"
 
-stacks=$(cd "$out/stacks" && ls)
+# The stacks of this synth, from its manifest (the folder may hold stacks
+# of earlier synths).
+stacks=$(node -e 'console.log(Object.keys(require(process.argv[1]).stacks).join("\n"))' "$out/manifest.json")
 # On a stack folder with no lock file, cdktf diff runs `terraform providers
 # lock`, which ignores the CLI config's mirror and asks the registry. A lock
 # file made from the mirror first keeps it offline; synths leave it there.
@@ -51,21 +53,33 @@ for s in $stacks; do
   fi
 done
 
+# diff_one diffs one stack and writes its summary line (or its failure and
+# the log's tail) to summary-<stack>.
+diff_one() {
+  local s=$1 t=$SECONDS log="$out/diff-$1.log" summary ok=1
+  cdktf diff "$s" --skip-synth --output "$out" --no-color >"$log" 2>&1 || ok=0
+  summary=$(grep -Eo '(Plan: [0-9]+ to add, [0-9]+ to change, [0-9]+ to destroy\.|No changes\.)' "$log" | tail -1 || true)
+  if [ "$ok" = 1 ] && [ -n "$summary" ] && ! grep -qE '(^|[^a-z])Error[: ]' "$log"; then
+    printf '%-28s %s (%ss)\n' "$s" "$summary" "$((SECONDS - t))" >"$out/summary-$s"
+  else
+    { printf '%-28s FAILED (%ss), log %s:\n' "$s" "$((SECONDS - t))" "$log"; tail -30 "$log"; } >"$out/summary-$s"
+  fi
+}
+export -f diff_one
+export out
+
+# Two diffs at a time (LZ_DIFF_JOBS): each is mostly Terraform and the
+# provider on one core. The first runs alone so that it fills Terraform's
+# plugin cache before the others read it.
+rm -f "$out"/summary-*
+set -- $stacks
+diff_one "$1"
+shift
+printf '%s\n' "$@" | xargs -P "${LZ_DIFF_JOBS:-2}" -I{} bash -c 'diff_one "$1"' _ {}
 failed=0
 for s in $stacks; do
-  t=$SECONDS
-  log="$out/diff-$s.log"
-  if ! cdktf diff "$s" --skip-synth --output "$out" --no-color >"$log" 2>&1; then
-    failed=1
-  fi
-  summary=$(grep -Eo '(Plan: [0-9]+ to add, [0-9]+ to change, [0-9]+ to destroy\.|No changes\.)' "$log" | tail -1 || true)
-  if [ -z "$summary" ] || grep -qE '(^|[^a-z])Error[: ]' "$log"; then
-    failed=1
-    printf '%-28s FAILED (%ss), log %s:\n' "$s" "$((SECONDS - t))" "$log"
-    tail -30 "$log"
-  else
-    printf '%-28s %s (%ss)\n' "$s" "$summary" "$((SECONDS - t))"
-  fi
+  cat "$out/summary-$s"
+  grep -q ' FAILED ' "$out/summary-$s" && failed=1
 done
 echo "cdktf synth + diff of $(wc -w <<<"$stacks") stacks: $((SECONDS - start))s"
 exit "$failed"

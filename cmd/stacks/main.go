@@ -18,11 +18,7 @@ type stack struct {
 }
 
 func main() {
-	path := os.Getenv("LZ_CONFIG")
-	if path == "" {
-		path = config.DefaultPath
-	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(config.Path())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -12,9 +12,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -104,8 +105,8 @@ func convert(path string, resources, data map[string]block) (string, error) {
 		items   map[string]map[string]map[string]any
 		schemas map[string]block
 	}{{"resource", doc.Resource, resources}, {"data", doc.Data, data}} {
-		for _, typ := range sorted(kind.items) {
-			for _, name := range sorted(kind.items[typ]) {
+		for _, typ := range slices.Sorted(maps.Keys(kind.items)) {
+			for _, name := range slices.Sorted(maps.Keys(kind.items[typ])) {
 				writeWaivers(&w, path, typ, name, kind.items[typ][name])
 				fmt.Fprintf(&w, "%s %q %q {\n", kind.word, typ, name)
 				body(&w, kind.items[typ][name], kind.schemas[typ], 1)
@@ -122,7 +123,7 @@ func convert(path string, resources, data map[string]block) (string, error) {
 func writeWaivers(w *strings.Builder, path, typ, name string, r map[string]any) {
 	meta, _ := r["//"].(map[string]any)
 	waivers, _ := meta["scan_waivers"].(map[string]any)
-	for _, id := range sorted(waivers) {
+	for _, id := range slices.Sorted(maps.Keys(waivers)) {
 		reason, _ := waivers[id].(string)
 		fmt.Fprintf(w, "# %s\n#trivy:ignore:%s\n", reason, id)
 		fmt.Printf("waived %s on %s.%s (%s): %s\n", id, typ, name, filepath.Base(filepath.Dir(path)), reason)
@@ -133,7 +134,7 @@ func writeWaivers(w *strings.Builder, path, typ, name string, r map[string]any) 
 // when the JSON holds a list), everything else as an attribute.
 func body(w *strings.Builder, obj map[string]any, schema block, depth int) {
 	indent := strings.Repeat("  ", depth)
-	for _, k := range sorted(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := obj[k]
 		if k == "//" || v == nil {
 			continue
@@ -187,7 +188,7 @@ func value(v any) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
 		var parts []string
-		for _, k := range sorted(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			parts = append(parts, quote(k)+" = "+value(x[k]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
@@ -257,13 +258,4 @@ func escape(c byte) string {
 		return `\t`
 	}
 	return string([]byte{c})
-}
-
-func sorted[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

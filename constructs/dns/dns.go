@@ -14,8 +14,11 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53vpcassociationauthorization"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zone"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zoneassociation"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/internal/tf"
@@ -122,4 +125,18 @@ func (d *DNS) Alias(id, host string, private bool, to Target) string {
 		Alias:  &route53record.Route53RecordAlias{Name: to.DNSName, ZoneId: to.ZoneID, EvaluateTargetHealth: tf.B(true)},
 	})
 	return name
+}
+
+// ShareWith attaches the private zone to a VPC in another account (the
+// management VPC), so that VPN users resolve internal names: the zone's
+// account authorizes, and the other account, through its provider,
+// associates.
+func (d *DNS) ShareWith(id string, vpcID *string, region string, other provider.AwsProvider) {
+	auth := route53vpcassociationauthorization.NewRoute53VpcAssociationAuthorization(d.scope, tf.S(id+"-authorization"), &route53vpcassociationauthorization.Route53VpcAssociationAuthorizationConfig{
+		ZoneId: d.PrivateZoneID, VpcId: vpcID, VpcRegion: tf.S(region),
+	})
+	route53zoneassociation.NewRoute53ZoneAssociation(d.scope, tf.S(id+"-association"), &route53zoneassociation.Route53ZoneAssociationConfig{
+		Provider: other,
+		ZoneId:   auth.ZoneId(), VpcId: auth.VpcId(), VpcRegion: tf.S(region),
+	})
 }

@@ -12,8 +12,9 @@ package ecsservice
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -284,11 +285,11 @@ type secretRef struct {
 // variables, so it is deterministic.
 func containerJSON(p Props, logGroup string) string {
 	env := []nameValue{}
-	for _, k := range sortedKeys(p.Env) {
+	for _, k := range slices.Sorted(maps.Keys(p.Env)) {
 		env = append(env, nameValue{k, p.Env[k]})
 	}
 	secrets := []secretRef{}
-	for _, k := range sortedKeys(p.Secrets) {
+	for _, k := range slices.Sorted(maps.Keys(p.Secrets)) {
 		secrets = append(secrets, secretRef{k, *p.Secrets[k]})
 	}
 	def := []map[string]any{{
@@ -308,15 +309,6 @@ func containerJSON(p Props, logGroup string) string {
 		panic("ecsservice: container definition: " + err.Error())
 	}
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -43,6 +43,10 @@ type Props struct {
 // Peering is the created connection.
 type Peering struct {
 	ConnectionID *string
+	// PeerVPCID is the peer VPC's ID, looked up by its Name tag.
+	PeerVPCID *string
+	// Peer is the provider of the peer account.
+	Peer provider.AwsProvider
 }
 
 // New creates both sides of the peering.
@@ -108,5 +112,5 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 			VpcPeeringConnectionId: connID,
 		})
 	}
-	return &Peering{ConnectionID: connID}
+	return &Peering{ConnectionID: connID, PeerVPCID: peerVPC.Id(), Peer: p.Peer}
 }

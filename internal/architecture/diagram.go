@@ -60,6 +60,7 @@ func Diagram(cfg *config.Config, stacks []*Stack) *Graph {
 	b := &builder{
 		g: &Graph{}, cfg: cfg, stacks: map[string]*Stack{}, owners: map[string]string{},
 		vpcs: map[string]string{}, accounts: map[string]string{}, buckets: map[string]string{},
+		destinations: map[string]string{},
 	}
 	for _, s := range stacks {
 		b.stacks[s.Name] = s
@@ -100,6 +101,7 @@ type builder struct {
 	vpcs          map[string]string // account name to its VPC group
 	accounts      map[string]string // account name to its group
 	buckets       map[string]string // bucket name to its node
+	destinations  map[string]string // CloudWatch Logs destination ARN to its node
 	internal      []netip.Prefix    // every VPC range
 	internetEdges []Edge
 }
@@ -134,7 +136,7 @@ func (b *builder) vpc(acct string, s *Stack, v map[string]any) *Group {
 	b.vpcs[acct] = g.ID
 	tiers := map[string]*Group{}
 	tierOf := map[string]string{} // subnet name to tier
-	var cidrs = map[string][]string{}
+	cidrs := map[string][]string{}
 	for _, n := range s.names("aws_subnet") {
 		sub := s.Resources["aws_subnet"][n]
 		t := tag(sub, "Tier")
@@ -226,8 +228,8 @@ func (b *builder) vpc(acct string, s *Stack, v map[string]any) *Group {
 }
 
 // regional draws what lives outside the VPC but matters to the picture: the
-// buckets other accounts' logs flow to, the container registry and the IAM
-// users.
+// buckets and log destinations other accounts' logs flow to, the container
+// registry and the IAM users.
 func (b *builder) regional(acct string, s *Stack, g *Group) {
 	targets := map[string]bool{}
 	for _, other := range b.stacks {
@@ -235,12 +237,29 @@ func (b *builder) regional(acct string, s *Stack, g *Group) {
 			targets[f.bucket] = true
 		}
 	}
+	streams := map[string]string{} // Firehose stream to the bucket it fills
+	for _, n := range s.names("aws_kinesis_firehose_delivery_stream") {
+		dest, _ := s.Resources["aws_kinesis_firehose_delivery_stream"][n]["extended_s3_configuration"].(map[string]any)
+		bucket := strings.TrimPrefix(str(dest["bucket_arn"]), "arn:aws:s3:::")
+		streams[n], targets[bucket] = bucket, true
+	}
 	for _, n := range s.names("aws_s3_bucket") {
 		bucket := str(s.Resources["aws_s3_bucket"][n]["bucket"])
 		if targets[bucket] {
 			node := &Node{ID: id(path(s.Resources["aws_s3_bucket"][n])), Label: "S3 " + bucket, Shape: Store}
 			b.buckets[bucket] = node.ID
 			g.Nodes = append(g.Nodes, node)
+		}
+	}
+	for _, n := range s.names("aws_cloudwatch_log_destination") {
+		d := s.Resources["aws_cloudwatch_log_destination"][n]
+		node := &Node{ID: id(path(d)), Label: "CloudWatch Logs destination\n" + str(d["name"])}
+		b.destinations["arn:aws:logs:"+b.cfg.Region+":"+b.cfg.Accounts[acct].ID+":destination:"+str(d["name"])] = node.ID
+		g.Nodes = append(g.Nodes, node)
+		for _, r := range refs(d["target_arn"]) {
+			if bucket := b.buckets[streams[r.name]]; r.typ == "aws_kinesis_firehose_delivery_stream" && bucket != "" {
+				b.g.Edges = append(b.g.Edges, Edge{From: node.ID, To: bucket, Label: "Firehose", Dashed: true})
+			}
 		}
 	}
 	var repos []string
@@ -347,6 +366,16 @@ func (b *builder) logFlows(acct string, s *Stack) {
 	for _, f := range logSources(s) {
 		if to := b.buckets[f.bucket]; to != "" && !own[f.bucket] {
 			b.g.Edges = append(b.g.Edges, Edge{From: b.accounts[acct], To: to, Label: f.what, Dashed: true})
+		}
+	}
+	// Application logs: one edge per account however many log groups
+	// subscribe.
+	seen := map[string]bool{}
+	for _, n := range s.names("aws_cloudwatch_log_subscription_filter") {
+		to := b.destinations[str(s.Resources["aws_cloudwatch_log_subscription_filter"][n]["destination_arn"])]
+		if to != "" && !seen[to] {
+			seen[to] = true
+			b.g.Edges = append(b.g.Edges, Edge{From: b.accounts[acct], To: to, Label: "app logs", Dashed: true})
 		}
 	}
 }

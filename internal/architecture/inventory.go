@@ -14,6 +14,8 @@ type StackInventory struct {
 	Total  int
 	Counts []TypeCount // by type name
 	Sizes  []Size      // the figures that drive cost and capacity
+	// Brief is the sizes in a few words, for the summary table.
+	Brief string
 }
 
 // TypeCount is the number of resources of one type.
@@ -37,30 +39,35 @@ func Inventory(stacks []*Stack) []StackInventory {
 			inv.Counts = append(inv.Counts, TypeCount{typ, n})
 			inv.Total += n
 		}
-		inv.Sizes = sizes(s)
+		inv.Sizes, inv.Brief = sizes(s)
 		out = append(out, inv)
 	}
 	return out
 }
 
-func sizes(s *Stack) []Size {
+func sizes(s *Stack) ([]Size, string) {
 	var out []Size
+	var brief []string
 	add := func(what, format string, args ...any) { out = append(out, Size{what, fmt.Sprintf(format, args...)}) }
 	if n := len(s.Resources["aws_nat_gateway"]); n > 0 {
 		add("NAT gateways", "%d", n)
+		brief = append(brief, plural(n, "NAT gateway"))
 	}
 	for _, n := range s.names("aws_autoscaling_group") {
 		asg := s.Resources["aws_autoscaling_group"][n]
 		add("EC2 "+str(asg["name"]), "%s, min %d, max %d", launchType(s, asg), num(asg["min_size"]), num(asg["max_size"]))
+		brief = append(brief, fmt.Sprintf("%d-%d x %s", num(asg["min_size"]), num(asg["max_size"]), launchType(s, asg)))
 	}
 	for _, n := range s.names("aws_rds_cluster") {
 		db := s.Resources["aws_rds_cluster"][n]
 		class, count := instances(s, "aws_rds_cluster_instance", "cluster_identifier", n, "instance_class")
 		add("Aurora "+str(db["cluster_identifier"]), "%d x %s (%s %s)", count, class, str(db["engine"]), str(db["engine_version"]))
+		brief = append(brief, fmt.Sprintf("%d x %s", count, class))
 	}
 	for _, n := range s.names("aws_elasticache_replication_group") {
 		rg := s.Resources["aws_elasticache_replication_group"][n]
 		add("Redis "+str(rg["replication_group_id"]), "%d x %s (%s)", num(rg["num_cache_clusters"]), str(rg["node_type"]), str(rg["engine_version"]))
+		brief = append(brief, fmt.Sprintf("%d x %s", num(rg["num_cache_clusters"]), str(rg["node_type"])))
 	}
 	scaling := map[string][2]int{} // "service/<cluster>/<service>" to min, max
 	for _, n := range s.names("aws_appautoscaling_target") {
@@ -81,15 +88,19 @@ func sizes(s *Stack) []Size {
 		}
 		add("ECS service "+str(svc["name"]), "%s", v)
 	}
-	return out
+	if n := len(s.Resources["aws_ecs_service"]); n > 0 {
+		brief = append(brief, plural(n, "service"))
+	}
+	return out, strings.Join(brief, ", ")
 }
 
 // WriteInventory prints a summary line per stack, then each stack's table.
 func WriteInventory(w io.Writer, inv []StackInventory) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tRESOURCES\tTYPES")
+	fmt.Fprintln(tw, "STACK\tRESOURCES\tTYPES\tSIZES")
 	for _, s := range inv {
-		fmt.Fprintf(tw, "%s\t%d\t%d\n", s.Stack, s.Total, len(s.Counts))
+		// No tab before an empty last cell: tabwriter would pad it with spaces.
+		fmt.Fprintf(tw, "%s\t%d\t%d%s\n", s.Stack, s.Total, len(s.Counts), strings.TrimRight("\t"+s.Brief, "\t"))
 	}
 	for _, s := range inv {
 		fmt.Fprintf(tw, "\n== %s: %d resources ==\n", s.Stack, s.Total)

@@ -114,20 +114,12 @@ func listTopics(w io.Writer) {
 	tw.Flush()
 }
 
-// configPath is the config the synth would read.
-func configPath() string {
-	if p := os.Getenv("LZ_CONFIG"); p != "" {
-		return p
-	}
-	return config.DefaultPath
-}
-
 func validateCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 1 {
 		fmt.Fprintf(stderr, "landing-zone validate: takes one config file at most\n\n%s", usage)
 		return 2
 	}
-	path := configPath()
+	path := config.Path()
 	if len(args) == 1 {
 		path = args[0]
 	}
@@ -216,7 +208,7 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 // temporary directory first. Offline stacks have the same resources as the
 // real ones and need no AWS account settings.
 func synthesized(dir string, log io.Writer) (*config.Config, []*architecture.Stack, error) {
-	cfg, err := config.Load(configPath())
+	cfg, err := config.Load(config.Path())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -124,14 +125,7 @@ type Cache struct {
 }
 
 // ServiceNames returns an app account's service names, sorted.
-func (a *Account) ServiceNames() []string {
-	names := make([]string, 0, len(a.Services))
-	for n := range a.Services {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (a *Account) ServiceNames() []string { return slices.Sorted(maps.Keys(a.Services)) }
 
 type profileDefaults struct {
 	instanceType                string
@@ -324,7 +318,7 @@ func validateCounts(r *reporter, path string, s *Service) {
 
 func validateEnv(r *reporter, path string, s *Service) {
 	seen := map[string]bool{}
-	for _, k := range sortedKeys(s.Env) {
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		if !envNameRe.MatchString(k) || containsString(reservedEnv, k) {
 			r.add(path+".env."+k, "use UPPER_SNAKE_CASE names not set by the product ("+strings.Join(reservedEnv, ", ")+")", "%q is not an allowed variable name", clip(k))
 		}
@@ -399,13 +393,4 @@ func containsString(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

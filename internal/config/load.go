@@ -15,6 +15,14 @@ import (
 // DefaultPath is the config file the app reads when LZ_CONFIG is unset.
 const DefaultPath = "config.yaml"
 
+// Path is the config file to read: LZ_CONFIG, or DefaultPath.
+func Path() string {
+	if p := os.Getenv("LZ_CONFIG"); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
 // maxSize bounds the input: a landing zone config is a few kilobytes.
 const maxSize = 1 << 20
 

@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/acme/landing-zone/internal/cidr"
@@ -41,14 +42,7 @@ type Repository struct {
 }
 
 // RepositoryNames returns the ECR repository names, sorted.
-func (e *ECR) RepositoryNames() []string {
-	names := make([]string, 0, len(e.Repositories))
-	for n := range e.Repositories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (e *ECR) RepositoryNames() []string { return slices.Sorted(maps.Keys(e.Repositories)) }
 
 func defaultShared(a *Account) {
 	if a.VPN == nil {

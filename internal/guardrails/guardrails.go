@@ -129,6 +129,9 @@ func Check(outdir string, o Options) (Violations, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no synthesized stacks (cdk.tf.json) under %s to check", outdir)
+	}
 	sort.Strings(files)
 	var out Violations
 	for _, f := range files {
