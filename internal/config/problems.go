@@ -56,6 +56,9 @@ type reporter struct {
 }
 
 func (r *reporter) add(path, fix, format string, args ...any) {
+	if path == "" {
+		path = "(top level)"
+	}
 	r.list = append(r.list, Problem{Path: path, Line: r.lineOf(path), Msg: fmt.Sprintf(format, args...), Fix: fix})
 }
 
@@ -76,6 +79,9 @@ func (r *reporter) lineOf(path string) int {
 }
 
 func join(parent, key string) string {
+	if key == "" {
+		key = `""` // an empty key still needs a visible path
+	}
 	if parent == "" {
 		return key
 	}
