@@ -55,7 +55,7 @@ test: deps fmt actionlint ## Run the whole test suite (unit, snapshot, offline t
 
 FUZZTIME ?= 45s
 fuzz: ## Fuzz the config loader for FUZZTIME (default 45s)
-	go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 unit: ## Run the fast tests only (no terraform)
 	go test -count=1 -skip 'TestOfflinePlan|TestStateBackend' $(GO_PKGS)

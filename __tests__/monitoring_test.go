@@ -43,6 +43,10 @@ func watched(s stackJSON) []alarmWatch {
 				parts = append(parts, fmt.Sprintf("%s=%v", k, dims[k]))
 			}
 		}
+		if len(parts) == 0 {
+			// CIS alarms watch a metric filter of the CloudTrail log group.
+			parts = append(parts, fmt.Sprintf("metric %v/%v", a["namespace"], a["metric_name"]))
+		}
 		out = append(out, alarmWatch{a["alarm_name"].(string), strings.Join(parts, " ")})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })

@@ -89,7 +89,7 @@ func (a *App) watchApp() {
 		if s.LoadBalancer == config.LBInternal {
 			lb = a.InternalALB
 		}
-		w.Service(svc.Name, a.Cluster.Name, lb.ArnSuffix, svc.TargetGroupArnSuffix)
+		w.Service("svc-"+name, svc.Name, a.Cluster.Name, lb.ArnSuffix, svc.TargetGroupArnSuffix)
 		if s.LoadBalancer == config.LBPublic && a.Config.Region == "us-east-1" {
 			w.URL("url-"+name, s.Host+"."+a.DNS.Zone, s.HealthCheckPath)
 		}

@@ -91,15 +91,16 @@ func (w *Watcher) LoadBalancer(name string, arnSuffix *string) {
 }
 
 // Service watches an ECS service: CPU and memory high, fewer running tasks
-// than desired, and unhealthy targets behind its load balancer.
-func (w *Watcher) Service(name, cluster string, lbSuffix, tgSuffix *string) {
+// than desired, and unhealthy targets behind its load balancer. label names
+// the alarms; name is the ECS service name.
+func (w *Watcher) Service(label, name, cluster string, lbSuffix, tgSuffix *string) {
 	svc := dims("ClusterName", cluster, "ServiceName", name)
 	for _, m := range []struct {
 		id, metric string
 		th         int
 	}{{"cpu", "CPUUtilization", w.th.ServiceCPUPercent}, {"memory", "MemoryUtilization", w.th.ServiceMemoryPercent}} {
 		w.add(alarms.Alarm{
-			ID: name + "-" + m.id, Description: "Tasks of " + name + " are short of " + m.id,
+			ID: label + "-" + m.id, Description: "Tasks of " + name + " are short of " + m.id,
 			Namespace: "AWS/ECS", Metric: m.metric, Dimensions: svc, Statistic: "Average",
 			Comparison: "GreaterThanThreshold", Threshold: float64(m.th),
 			TreatMissing: alarms.MissingKeep, Severity: alarms.Warning,
@@ -109,14 +110,14 @@ func (w *Watcher) Service(name, cluster string, lbSuffix, tgSuffix *string) {
 		return alarms.Metric{Namespace: "ECS/ContainerInsights", Name: m, Statistic: "Average", Dimensions: svc}
 	}
 	w.add(alarms.Alarm{
-		ID: name + "-tasks-below-desired", Description: name + " runs fewer tasks than desired",
+		ID: label + "-tasks-below-desired", Description: name + " runs fewer tasks than desired",
 		Expression: "desired - running", Metrics: map[string]alarms.Metric{"desired": ci("DesiredTaskCount"), "running": ci("RunningTaskCount")},
 		Period: 60, Periods: 5, Comparison: "GreaterThanThreshold", Threshold: 0,
 		// Container Insights stops reporting when the service is gone.
 		TreatMissing: alarms.MissingBad, Severity: alarms.Critical,
 	})
 	w.add(alarms.Alarm{
-		ID: name + "-unhealthy-targets", Description: "The load balancer sees unhealthy tasks of " + name,
+		ID: label + "-unhealthy-targets", Description: "The load balancer sees unhealthy tasks of " + name,
 		Namespace: "AWS/ApplicationELB", Metric: "UnHealthyHostCount", Dimensions: dims("LoadBalancer", lbSuffix, "TargetGroup", tgSuffix),
 		Statistic: "Maximum", Period: 60, Periods: 5, Comparison: "GreaterThanThreshold", Threshold: 0,
 		TreatMissing: alarms.MissingKeep, Severity: alarms.Critical,
