@@ -4,26 +4,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/acme/landing-zone/constructs/ecscluster"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 var appStacks = []string{"dev", "stage", "prod"}
 
-// resourceName extracts the resource address from a reference such as
-// "${aws_security_group.db_sg_1234.id}".
-var refRe = regexp.MustCompile(`^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+\}$`)
-
-func refTo(v any) string {
-	s, _ := v.(string)
-	if m := refRe.FindStringSubmatch(s); m != nil {
-		return m[1]
-	}
-	return ""
-}
+// refTo is the resource address a reference attribute points at.
+func refTo(v any) string { return tfjson.Ref(v) }
 
 // groupsNamed returns the addresses of security groups whose name ends in suffix.
 func (s stackJSON) groupsNamed(suffix string) map[string]bool {

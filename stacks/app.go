@@ -2,7 +2,7 @@ package stacks
 
 import (
 	"hash/fnv"
-	"sort"
+	"maps"
 	"strconv"
 
 	"github.com/acme/landing-zone/constructs/alb"
@@ -109,9 +109,9 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		lb, private = a.InternalALB, true
 	}
 	host := a.DNS.Alias("svc-"+name+"-dns", s.Host, private, dns.Target{DNSName: lb.DNSName, ZoneID: lb.ZoneID})
-	env := map[string]string{}
-	for k, v := range s.Env {
-		env[k] = v
+	env := maps.Clone(s.Env)
+	if env == nil {
+		env = map[string]string{}
 	}
 	secretRefs := map[string]*string{}
 	set := secrets.New(a.Stack, "svc-"+name+"-secret", secrets.Props{
@@ -171,9 +171,7 @@ func rulePriorities(acct *config.Account) map[string]int {
 	const span = 40000
 	used := map[string]bool{}
 	out := map[string]int{}
-	names := acct.ServiceNames()
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range acct.ServiceNames() { // sorted
 		h := fnv.New32a()
 		h.Write([]byte(name))
 		p := int(h.Sum32()%span) + 1

@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 type block struct {
@@ -140,7 +142,7 @@ func body(w *strings.Builder, obj map[string]any, schema block, depth int) {
 			continue
 		}
 		if bt, ok := schema.BlockTypes[k]; ok {
-			for _, item := range asList(v) {
+			for _, item := range tfjson.Blocks(v) {
 				fmt.Fprintf(w, "%s%s {\n", indent, k)
 				body(w, item, bt.Block, depth+1)
 				fmt.Fprintf(w, "%s}\n", indent)
@@ -152,22 +154,6 @@ func body(w *strings.Builder, obj map[string]any, schema block, depth int) {
 		}
 		fmt.Fprintf(w, "%s%s = %s\n", indent, k, value(v))
 	}
-}
-
-func asList(v any) []map[string]any {
-	switch x := v.(type) {
-	case map[string]any:
-		return []map[string]any{x}
-	case []any:
-		var out []map[string]any
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // value renders a JSON value as an HCL expression. Strings keep their

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -187,17 +186,6 @@ func (c *checker) flag(typ, id, rule, detail string) {
 		return
 	}
 	c.out = append(c.out, Violation{Stack: c.doc.name, Path: path, Rule: rule, Detail: detail})
-}
-
-var refRe = regexp.MustCompile(`^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+\}$`)
-
-// target is the resource address a reference attribute points at.
-func target(v any) string {
-	s, _ := v.(string)
-	if m := refRe.FindStringSubmatch(s); m != nil {
-		return m[1]
-	}
-	return ""
 }
 
 // WaiveScan records, on the resource itself, that the security scan's

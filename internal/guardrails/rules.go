@@ -3,6 +3,8 @@ package guardrails
 import (
 	"slices"
 	"strings"
+
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // buckets requires each bucket to have versioning, default encryption, a
@@ -17,20 +19,20 @@ func (c *checker) buckets() {
 	}
 	for _, r := range c.doc.Resource["aws_s3_bucket_versioning"] {
 		if vc, ok := r["versioning_configuration"].(map[string]any); ok && vc["status"] == "Enabled" {
-			mark(target(r["bucket"]), "versioning")
+			mark(tfjson.Ref(r["bucket"]), "versioning")
 		}
 	}
 	for _, r := range c.doc.Resource["aws_s3_bucket_server_side_encryption_configuration"] {
-		mark(target(r["bucket"]), "encryption")
+		mark(tfjson.Ref(r["bucket"]), "encryption")
 	}
 	for _, r := range c.doc.Resource["aws_s3_bucket_public_access_block"] {
 		if r["block_public_acls"] == true && r["block_public_policy"] == true && r["ignore_public_acls"] == true && r["restrict_public_buckets"] == true {
-			mark(target(r["bucket"]), "public access block")
+			mark(tfjson.Ref(r["bucket"]), "public access block")
 		}
 	}
 	for _, r := range c.doc.Resource["aws_s3_bucket_policy"] {
 		if p, _ := r["policy"].(string); strings.Contains(p, `"aws:SecureTransport":["false"]`) && strings.Contains(p, `"Effect":"Deny"`) {
-			mark(target(r["bucket"]), "TLS-only policy")
+			mark(tfjson.Ref(r["bucket"]), "TLS-only policy")
 		}
 	}
 	for _, id := range sortedIDs(c.doc.Resource["aws_s3_bucket"]) {
@@ -101,7 +103,7 @@ func (c *checker) ingress() {
 	names := map[string]string{}
 	c.each("aws_security_group", func(id string, r map[string]any) {
 		names["aws_security_group."+id], _ = r["name"].(string)
-		for _, in := range list(r["ingress"]) {
+		for _, in := range tfjson.Blocks(r["ingress"]) {
 			if open(in["cidr_blocks"], in["ipv6_cidr_blocks"]) {
 				c.flag("aws_security_group", id, RuleOpenIngress, "an inline ingress rule is open to the internet")
 			}
@@ -111,7 +113,7 @@ func (c *checker) ingress() {
 		if r["cidr_ipv4"] != "0.0.0.0/0" && r["cidr_ipv6"] != "::/0" {
 			return
 		}
-		group := names[target(r["security_group_id"])]
+		group := names[tfjson.Ref(r["security_group_id"])]
 		proto, _ := r["ip_protocol"].(string)
 		from, _ := r["from_port"].(float64)
 		to, _ := r["to_port"].(float64)
@@ -129,7 +131,7 @@ func (c *checker) ingress() {
 func (c *checker) tags() {
 	for i, p := range c.doc.Provider["aws"] {
 		tags := map[string]any{}
-		for _, dt := range list(p["default_tags"]) {
+		for _, dt := range tfjson.Blocks(p["default_tags"]) {
 			if t, ok := dt["tags"].(map[string]any); ok {
 				tags = t
 			}

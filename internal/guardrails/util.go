@@ -21,23 +21,6 @@ func sortedIDs(m map[string]map[string]any) []string {
 	return ids
 }
 
-// list reads a nested block, which the JSON may hold as an object or a list.
-func list(v any) []map[string]any {
-	switch x := v.(type) {
-	case map[string]any:
-		return []map[string]any{x}
-	case []any:
-		var out []map[string]any
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
 func open(v4, v6 any) bool {
 	for _, l := range []any{v4, v6} {
 		cidrs, _ := l.([]any)

@@ -1,0 +1,37 @@
+// Package tfjson reads synthesized Terraform JSON (cdk.tf.json) as plain
+// maps: the two shapes every reader of it needs, nested blocks and
+// references. Used by the guardrails, the scan's HCL rewrite and the tests.
+package tfjson
+
+import "regexp"
+
+// Blocks reads a nested block, which the JSON may hold as one object or as
+// a list of objects.
+func Blocks(v any) []map[string]any {
+	switch x := v.(type) {
+	case map[string]any:
+		return []map[string]any{x}
+	case []any:
+		var out []map[string]any
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+var refRe = regexp.MustCompile(`^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z_]+\}$`)
+
+// Ref returns the resource address ("aws_s3_bucket.logs") that a value
+// consisting of one attribute reference ("${aws_s3_bucket.logs.id}")
+// points at, or "".
+func Ref(v any) string {
+	s, _ := v.(string)
+	if m := refRe.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return ""
+}
