@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/aws/jsii-runtime-go"
-
 	"github.com/acme/landing-zone/internal/cli"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
@@ -33,8 +31,7 @@ func main() {
 	} else {
 		code = run()
 	}
-	// Stop jsii's Node process and remove its temporary folder.
-	jsii.Close()
+	fastload.Close()
 	os.Exit(code)
 }
 

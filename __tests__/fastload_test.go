@@ -15,41 +15,65 @@ import (
 // load the provider the way the app does.
 func enableFastload() { fastload.Enable() }
 
+// speedups are the parts of internal/fastload/preload.js; each says so on
+// stderr under LZ_FASTLOAD_DEBUG when it takes effect.
+var speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
+
 // TestFastloadOutputIsByteIdentical synthesizes the example config with the
-// binary twice, with the lazy provider load and without it (jsii starts
-// Node once per process, hence the subprocesses), and requires identical
-// files.
+// binary three times (jsii starts Node once per process, hence the
+// subprocesses): optimized with an empty cache (the provider's type
+// assembly is split into it), optimized again (types served from the split)
+// and not optimized. All files must be identical, and every speed-up must
+// have taken effect, or the comparison proves nothing.
 func TestFastloadOutputIsByteIdentical(t *testing.T) {
 	bin := buildApp(t)
-	on, onLog := synthWithBinary(t, bin, "")
-	off, offLog := synthWithBinary(t, bin, "0")
+	cache := t.TempDir()
+	cold, coldLog := synthWithBinary(t, bin, "", cache)
+	warm, warmLog := synthWithBinary(t, bin, "", cache)
+	off, offLog := synthWithBinary(t, bin, "0", cache)
 
-	if !strings.Contains(onLog, "lazy index for @cdktf/provider-aws") || strings.Contains(onLog, "loading it normally") {
-		t.Fatalf("the optimized run did not load the provider lazily, so the comparison proves nothing:\n%s", onLog)
+	for run, log := range map[string]string{"first": coldLog, "second": warmLog} {
+		for _, name := range speedups {
+			if !strings.Contains(log, "fastload: "+name+": ") {
+				t.Errorf("%s optimized run: %s did not take effect:\n%s", run, name, log)
+			}
+		}
+		for _, bad := range []string{" is off", "loading it normally", "cannot cache"} {
+			if strings.Contains(log, bad) {
+				t.Errorf("%s optimized run fell back (%q):\n%s", run, bad, log)
+			}
+		}
+	}
+	if !strings.Contains(coldLog, "lazy-types: split @cdktf/provider-aws") ||
+		!strings.Contains(warmLog, "lazy-types: @cdktf/provider-aws from ") {
+		t.Errorf("the first run did not split the types, or the second did not read the split:\n%s\n---\n%s", coldLog, warmLog)
 	}
 	if strings.Contains(offLog, "fastload") {
 		t.Fatalf("LZ_FASTLOAD=0 did not turn the preload off:\n%s", offLog)
 	}
-	onFiles, offFiles := listFiles(t, on), listFiles(t, off)
-	if strings.Join(onFiles, "\n") != strings.Join(offFiles, "\n") {
-		t.Fatalf("different files:\nlazy:   %v\nnormal: %v", onFiles, offFiles)
+	offFiles := listFiles(t, off)
+	if len(offFiles) <= len(stackNames(t, off)) {
+		t.Fatalf("compared only %d files", len(offFiles))
 	}
-	for _, rel := range onFiles {
-		a, _ := os.ReadFile(filepath.Join(on, rel))
-		b, _ := os.ReadFile(filepath.Join(off, rel))
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs with the lazy load:\n%s", rel, lineDiff(string(b), string(a)))
+	for _, on := range []string{cold, warm} {
+		if files := listFiles(t, on); strings.Join(files, "\n") != strings.Join(offFiles, "\n") {
+			t.Fatalf("different files:\noptimized: %v\nnormal:    %v", files, offFiles)
 		}
-	}
-	if len(onFiles) <= len(stackNames(t, on)) {
-		t.Fatalf("compared only %d files", len(onFiles))
+		for _, rel := range offFiles {
+			a, _ := os.ReadFile(filepath.Join(on, rel))
+			b, _ := os.ReadFile(filepath.Join(off, rel))
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s differs when optimized:\n%s", rel, lineDiff(string(b), string(a)))
+			}
+		}
 	}
 }
 
 // synthWithBinary runs the app on the example config, online, with
-// LZ_FASTLOAD set to mode and NODE_OPTIONS as the app finds it on a plain
-// start, and returns the output directory and stderr.
-func synthWithBinary(t *testing.T, bin, mode string) (string, string) {
+// LZ_FASTLOAD set to mode, the split cache in cache, and NODE_OPTIONS as the
+// app finds it on a plain start, and returns the output directory and
+// stderr.
+func synthWithBinary(t *testing.T, bin, mode, cache string) (string, string) {
 	t.Helper()
 	cfg, err := filepath.Abs(exampleConfig)
 	if err != nil {
@@ -59,13 +83,14 @@ func synthWithBinary(t *testing.T, bin, mode string) (string, string) {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "LZ_OFFLINE", "LZ_FASTLOAD", "LZ_CONFIG", "CDKTF_OUTDIR", "NODE_OPTIONS":
+		case "LZ_OFFLINE", "LZ_FASTLOAD", "LZ_FASTLOAD_SKIP", "LZ_FASTLOAD_CACHE", "LZ_CONFIG", "CDKTF_OUTDIR", "NODE_OPTIONS":
 			continue
 		}
 		env = append(env, kv)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(env, "LZ_FASTLOAD="+mode, "LZ_FASTLOAD_DEBUG=1", "LZ_CONFIG="+cfg, "CDKTF_OUTDIR="+out)
+	cmd.Env = append(env, "LZ_FASTLOAD="+mode, "LZ_FASTLOAD_DEBUG=1", "LZ_FASTLOAD_CACHE="+cache,
+		"LZ_CONFIG="+cfg, "CDKTF_OUTDIR="+out)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/jsii-runtime-go"
-
+	"github.com/acme/landing-zone/internal/fastload"
 	"github.com/acme/landing-zone/stacks"
 )
 
@@ -69,7 +68,7 @@ func TestMain(m *testing.M) {
 	for _, d := range sharedDirs {
 		os.RemoveAll(d)
 	}
-	jsii.Close() // stops Node and removes jsii's temporary folder
+	fastload.Close() // stops Node and removes jsii's temporary folder
 	os.Exit(code)
 }
 

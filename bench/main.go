@@ -1,11 +1,11 @@
-// Command bench times synthesis, with the lazy provider load
-// (internal/fastload) off and on, and prints the figures; it asserts
-// nothing. Run it from the repository root: `make bench`, or
-// `go run ./bench -n 5`.
+// Command bench times synthesis, with internal/fastload off and on, and
+// prints the figures; it asserts nothing. Run it from the repository root:
+// `make bench`, or `go run ./bench -n 5`.
 //
 // Scenarios:
-//   - floor: bench/floor, one stack, one AWS provider, one VPC: the cost
-//     every synth pays before any landing zone code runs;
+//   - floor: bench/floor, one stack, one AWS provider, one VPC: a stock
+//     CDKTF Go app, the cost every synth pays before any landing zone code
+//     runs;
 //   - full: the app on config.yaml;
 //   - scaled: the app on config.yaml grown to 20 services in each app
 //     environment. A config without services (before they existed) is
@@ -13,8 +13,14 @@
 //   - cdktf synth: the CLI as a user runs it, including its rebuild of the
 //     app (cdktf.json "app").
 //
-// Each scenario runs once untimed (to warm caches, while /proc is polled for
-// peak memory), then -n times alternating off and on; medians are reported.
+// Each runs with fastload off and on. The full synth also runs on with an
+// empty cache (the first synth on a machine splits the provider's types)
+// and with each speed-up left out in turn (LZ_FASTLOAD_SKIP), which is what
+// that speed-up saves.
+//
+// Each variant runs once untimed (to warm caches, while /proc is polled for
+// peak memory), then the variants of a scenario take turns -n times;
+// medians are reported.
 package main
 
 import (
@@ -32,13 +38,22 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var runs = flag.Int("n", 5, "timed runs per scenario and mode")
+var runs = flag.Int("n", 5, "timed runs per scenario and variant")
 
 type scenario struct {
-	name string
-	args []string
-	env  []string
-	cli  bool // takes its output directory as --output, not CDKTF_OUTDIR
+	name     string
+	args     []string
+	env      []string
+	cli      bool // takes its output directory as --output, not CDKTF_OUTDIR
+	variants []variant
+}
+
+// A variant is a fastload setting. A cold variant gets a new, empty split
+// cache on every run.
+type variant struct {
+	label string
+	env   []string
+	cold  bool
 }
 
 type result struct {
@@ -46,7 +61,14 @@ type result struct {
 	goKB, nodeKB int64
 }
 
-var modes = []string{"LZ_FASTLOAD=0", "LZ_FASTLOAD=1"}
+var (
+	off = variant{label: "off", env: []string{"LZ_FASTLOAD=0"}}
+	on  = variant{label: "on", env: []string{"LZ_FASTLOAD=1"}}
+)
+
+// speedups are the parts of internal/fastload/preload.js, as
+// LZ_FASTLOAD_SKIP names them.
+var speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
 
 var tmp string // removed on exit, failed or not
 
@@ -68,40 +90,52 @@ func main() {
 	config := filepath.Join(root, "config.yaml")
 	scaled, grown := writeScaled(config, filepath.Join(tmp, "scaled.yaml"))
 
+	full := []variant{off, on, {label: "on, empty cache", env: on.env, cold: true}}
+	for _, name := range speedups {
+		full = append(full, variant{label: "on without " + name, env: []string{"LZ_FASTLOAD=1", "LZ_FASTLOAD_SKIP=" + name}})
+	}
 	scenarios := []scenario{
-		{name: "floor", args: []string{floor}},
-		{name: "full", args: []string{app}, env: []string{"LZ_CONFIG=" + config}},
-		{name: "scaled", args: []string{app}, env: []string{"LZ_CONFIG=" + scaled}},
-		{name: "cdktf synth", args: []string{"npx", "cdktf", "synth", "--output"}, cli: true},
+		{name: "floor", args: []string{floor}, variants: []variant{off, on}},
+		{name: "full", args: []string{app}, env: []string{"LZ_CONFIG=" + config}, variants: full},
+		{name: "scaled", args: []string{app}, env: []string{"LZ_CONFIG=" + scaled}, variants: []variant{off, on}},
+		{name: "cdktf synth", args: []string{"npx", "cdktf", "synth", "--output"}, cli: true, variants: []variant{off, on}},
 	}
 	results := map[string]*result{}
 	for _, s := range scenarios {
-		for _, mode := range modes {
-			fmt.Fprintf(os.Stderr, "%s, %s: warm-up\n", s.name, mode)
+		for _, v := range s.variants {
+			fmt.Fprintf(os.Stderr, "%s, %s: warm-up\n", s.name, v.label)
 			r := &result{}
-			_, r.goKB, r.nodeKB = synth(env, s, mode, true)
-			results[s.name+mode] = r
+			_, r.goKB, r.nodeKB = synth(env, s, v, true)
+			results[key(s, v)] = r
 		}
 		for i := 0; i < *runs; i++ {
-			for _, mode := range modes {
-				d, _, _ := synth(env, s, mode, false)
-				fmt.Fprintf(os.Stderr, "%s, %s: %.2fs\n", s.name, mode, d.Seconds())
-				results[s.name+mode].times = append(results[s.name+mode].times, d)
+			for _, v := range s.variants {
+				d, _, _ := synth(env, s, v, false)
+				fmt.Fprintf(os.Stderr, "%s, %s: %.2fs\n", s.name, v.label, d.Seconds())
+				results[key(s, v)].times = append(results[key(s, v)].times, d)
 			}
 		}
 	}
 	report(env, scenarios, results, grown)
 }
 
+func key(s scenario, v variant) string { return s.name + "|" + v.label }
+
 // synth runs a scenario once into a fresh output directory and returns its
 // wall time and, when watched, the peak RSS of the Go app and of jsii's
-// Node kernel.
-func synth(env []string, s scenario, mode string, watched bool) (time.Duration, int64, int64) {
+// Node processes.
+func synth(env []string, s scenario, v variant, watched bool) (time.Duration, int64, int64) {
 	out, err := os.MkdirTemp(tmp, "out-")
 	check(err)
 	defer os.RemoveAll(out)
 	args := s.args
-	env = append(append(slices.Clone(env), s.env...), mode)
+	env = append(append(slices.Clone(env), s.env...), v.env...)
+	if v.cold {
+		cache, err := os.MkdirTemp(tmp, "cache-")
+		check(err)
+		defer os.RemoveAll(cache)
+		env = append(env, "LZ_FASTLOAD_CACHE="+cache)
+	}
 	if s.cli {
 		args = append(slices.Clone(args), out)
 	} else {
@@ -123,39 +157,54 @@ func synth(env []string, s scenario, mode string, watched bool) (time.Duration, 
 	d := time.Since(start)
 	close(stop)
 	if err != nil {
-		fail(fmt.Sprintf("%s with %s: %v\n%s", s.name, mode, err, stderr.String()))
+		fail(fmt.Sprintf("%s, %s: %v\n%s", s.name, v.label, err, stderr.String()))
 	}
 	p := <-peaks
 	return d, p[0], p[1]
 }
 
+func median(times []time.Duration) float64 {
+	slices.Sort(times)
+	m := times[len(times)/2].Seconds()
+	if len(times)%2 == 0 {
+		m = (times[len(times)/2-1].Seconds() + m) / 2
+	}
+	return m
+}
+
 func report(env []string, scenarios []scenario, results map[string]*result, grown string) {
 	node, _ := exec.Command(nodeBin(env), "--version").Output()
-	fmt.Printf("\nsynth benchmark: median of %d runs; peak RSS (VmHWM) of the Go app and jsii's Node kernel\n", *runs)
+	fmt.Printf("\nsynth benchmark: median of %d runs; peak RSS (VmHWM) of the Go app and of jsii's Node processes (summed)\n", *runs)
 	fmt.Printf("node %s, %d CPUs; scaled = %s\n\n", strings.TrimSpace(string(node)), runtime.NumCPU(), grown)
-	fmt.Printf("%-12s %-8s %8s %8s %8s %8s %9s\n", "scenario", "fastload", "median", "min", "max", "go RSS", "node RSS")
+	fmt.Printf("%-12s %-24s %8s %8s %8s %8s %9s\n", "scenario", "fastload", "median", "min", "max", "go RSS", "node RSS")
 	med := map[string]float64{}
 	for _, s := range scenarios {
-		for _, mode := range modes {
-			r := results[s.name+mode]
-			slices.Sort(r.times)
-			m := r.times[len(r.times)/2].Seconds()
-			if len(r.times)%2 == 0 {
-				m = (r.times[len(r.times)/2-1].Seconds() + m) / 2
-			}
-			med[s.name+mode] = m
-			fmt.Printf("%-12s %-8s %7.2fs %7.2fs %7.2fs %8s %9s\n", s.name, onOff(mode), m,
+		for _, v := range s.variants {
+			r := results[key(s, v)]
+			m := median(r.times)
+			med[key(s, v)] = m
+			fmt.Printf("%-12s %-24s %7.2fs %7.2fs %7.2fs %8s %9s\n", s.name, v.label, m,
 				r.times[0].Seconds(), r.times[len(r.times)-1].Seconds(), mb(r.goKB), mb(r.nodeKB))
 		}
 	}
-	fmt.Printf("\n%-21s %8s %8s\n", "ratio of medians", "off", "on")
+	get := func(scenario string, v variant) float64 { return med[scenario+"|"+v.label] }
+
+	fmt.Printf("\n%-34s %8s %8s\n", "ratio of medians", "off", "on")
 	for _, q := range [][2]string{{"full", "floor"}, {"scaled", "full"}, {"cdktf synth", "full"}} {
-		fmt.Printf("%-21s %8.2f %8.2f\n", q[0]+" / "+q[1],
-			med[q[0]+modes[0]]/med[q[1]+modes[0]], med[q[0]+modes[1]]/med[q[1]+modes[1]])
+		fmt.Printf("%-34s %8.2f %8.2f\n", q[0]+" / "+q[1], get(q[0], off)/get(q[1], off), get(q[0], on)/get(q[1], on))
 	}
-	fmt.Printf("\n%-21s %8s\n", "speedup", "off / on")
+	fmt.Printf("\n%-34s %8s %8s\n", "goals (issue 9)", "measured", "goal")
+	fmt.Printf("%-34s %8.2f %8s\n", "full (on) / stock floor (off)", get("full", on)/get("floor", off), "<= 0.75")
+	fmt.Printf("%-34s %8.2f %8s\n", "scaled (on) / full (on)", get("scaled", on)/get("full", on), "<= 2")
+
+	fmt.Printf("\n%-34s %8s\n", "speedup", "off / on")
 	for _, s := range scenarios {
-		fmt.Printf("%-21s %8.2f\n", s.name, med[s.name+modes[0]]/med[s.name+modes[1]])
+		fmt.Printf("%-34s %8.2f\n", s.name, get(s.name, off)/get(s.name, on))
+	}
+	fmt.Printf("\n%-34s %8s %8s\n", "full synth, each speed-up left out", "median", "saves")
+	for _, name := range speedups {
+		without := get("full", variant{label: "on without " + name})
+		fmt.Printf("%-34s %7.2fs %7.2fs\n", "without "+name, without, without-get("full", on))
 	}
 }
 
@@ -212,11 +261,11 @@ func writeScaled(config, path string) (string, string) {
 }
 
 // watch polls /proc until stop and returns the peak RSS in kB of the Go app
-// and of jsii's Node kernel among root's descendants. VmHWM only grows, so
+// and of jsii's Node processes among root's descendants. VmHWM only grows, so
 // the last reading of each process is its peak.
 func watch(root int, stop <-chan struct{}) [2]int64 {
 	type proc struct {
-		kind int // 0 Go app, 1 Node kernel, -1 other
+		kind int // 0 Go app, 1 jsii Node process, -1 other
 		kB   int64
 	}
 	seen := map[int]proc{}
@@ -234,9 +283,14 @@ func watch(root int, stop <-chan struct{}) [2]int64 {
 		}
 		select {
 		case <-stop:
+			// One Go app; one or two Node processes (relay and kernel).
 			var peak [2]int64
 			for _, p := range seen {
-				peak[p.kind] = max(peak[p.kind], p.kB)
+				if p.kind == 0 {
+					peak[0] = max(peak[0], p.kB)
+				} else {
+					peak[1] += p.kB
+				}
 			}
 			return peak
 		case <-tick.C:
@@ -279,7 +333,8 @@ func classify(pid int) int {
 		return -1
 	case filepath.Base(args[0]) == "landing-zone" || filepath.Base(args[0]) == "floor":
 		return 0
-	case strings.Contains(string(b), "jsii-runtime") && strings.HasSuffix(args[len(args)-1], "program.js"):
+	case strings.Contains(string(b), "jsii-runtime") &&
+		(strings.HasSuffix(args[len(args)-1], "program.js") || strings.HasSuffix(args[len(args)-1], "jsii-runtime.js")):
 		return 1
 	}
 	return -1
@@ -310,7 +365,8 @@ func baseEnv(root string) []string {
 	}
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "PATH", "LZ_OFFLINE", "LZ_CONFIG", "LZ_FASTLOAD", "LZ_FASTLOAD_DEBUG", "CDKTF_OUTDIR", "JSII_DEBUG", "JSII_DEBUG_TIMING":
+		case "PATH", "LZ_OFFLINE", "LZ_CONFIG", "LZ_FASTLOAD", "LZ_FASTLOAD_DEBUG", "LZ_FASTLOAD_SKIP", "LZ_FASTLOAD_CACHE",
+			"NODE_OPTIONS", "CDKTF_OUTDIR", "JSII_DEBUG", "JSII_DEBUG_TIMING":
 			continue
 		}
 		env = append(env, kv)
@@ -342,13 +398,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func onOff(mode string) string {
-	if strings.HasSuffix(mode, "=0") {
-		return "off"
-	}
-	return "on"
 }
 
 func mb(kB int64) string {

@@ -1,31 +1,46 @@
-// Package fastload makes jsii load the AWS provider's JavaScript lazily.
+// Package fastload makes jsii's Node side of a synth fast.
 //
-// The provider package's index requires all of its ~2,000 resource modules
-// when jsii loads it, which is most of every synth's time. lazyindex.js,
-// preloaded into jsii's Node process, defers each module to its first use
-// (and falls back to the normal load, with a warning, if the index changes
-// shape). Enable installs it; LZ_FASTLOAD=0 turns it off, and
-// LZ_FASTLOAD_DEBUG=1 makes it say on stderr when it takes the index over.
+// Most of a stock CDKTF Go synth is spent in jsii's Node process: requiring
+// all ~2,000 modules of the AWS provider, parsing its 114 MB type assembly,
+// relaying every call through a second Node process, and formatting
+// messages and stack traces nobody reads. preload.js, preloaded into that
+// process, removes each of these costs (its header lists them) and falls
+// back to the normal load, with one warning line, wherever the code it
+// changes has another shape. The output is byte-identical either way.
+//
+// Enable installs it. LZ_FASTLOAD=0 turns it off, LZ_FASTLOAD_SKIP turns
+// named parts off (for example LZ_FASTLOAD_SKIP=one-process), and
+// LZ_FASTLOAD_DEBUG=1 says on stderr which parts took effect. The split
+// type assembly is cached beside the preload, in the user cache directory
+// (LZ_FASTLOAD_CACHE overrides it).
 package fastload
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/jsii-runtime-go"
 )
 
-//go:embed lazyindex.js
+//go:embed preload.js
 var script []byte
 
 // jsiiDefault is what jsii-runtime-go puts in NODE_OPTIONS when it is unset;
 // setting NODE_OPTIONS ourselves would otherwise drop it.
 const jsiiDefault = "--max-old-space-size=4069"
+
+// preserveSymlinks is how jsii starts its kernel (the kernel's package cache
+// needs it); the preload runs the kernel in the first Node process, which
+// therefore needs it too.
+const preserveSymlinks = "--preserve-symlinks"
 
 // Enable adds the preload to NODE_OPTIONS. Call it before any jsii call
 // (first thing in main or TestMain). A failure only costs speed: it is
@@ -44,10 +59,54 @@ func Enable() {
 		fmt.Fprintf(os.Stderr, "landing-zone: fastload: off: %v\n", err)
 		return
 	}
+	if os.Getenv(cacheEnv) == "" {
+		os.Setenv(cacheEnv, filepath.Dir(path))
+	}
 	current, set := os.LookupEnv("NODE_OPTIONS")
 	if opts := NodeOptions(current, set, path); opts != current {
 		os.Setenv("NODE_OPTIONS", opts)
 		jsii.Close()
+	}
+}
+
+// cacheEnv names the directory where the preload keeps split assemblies.
+const cacheEnv = "LZ_FASTLOAD_CACHE"
+
+// Close stops jsii's Node process and removes its temporary folder
+// (jsii.Close), at the end of a program. When Node exits promptly,
+// jsii-runtime-go's two waits for it race, and the loser prints a false
+// alarm without a newline; Close keeps that one message off stderr and
+// passes everything else through.
+func Close() {
+	r, w, err := os.Pipe()
+	if err != nil {
+		jsii.Close()
+		return
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dropFalseAlarm(r, stderr)
+	}()
+	jsii.Close()
+	// Writes after this, from the losing wait, fail and are dropped.
+	w.Close()
+	<-done
+	os.Stderr = stderr
+}
+
+const falseAlarm = "Runtime process exited abnormally: waitid: no child processes"
+
+func dropFalseAlarm(r io.Reader, out io.Writer) {
+	lines := bufio.NewReader(r)
+	for {
+		line, err := lines.ReadString('\n')
+		io.WriteString(out, strings.TrimPrefix(line, falseAlarm))
+		if err != nil {
+			return
+		}
 	}
 }
 
@@ -71,6 +130,9 @@ func NodeOptions(current string, set bool, script string) string {
 	if !set {
 		current = jsiiDefault
 	}
+	if !slices.Contains(strings.Fields(current), preserveSymlinks) {
+		arg = preserveSymlinks + " " + arg
+	}
 	return strings.TrimSpace(current + " " + arg)
 }
 
@@ -92,14 +154,14 @@ func Script() (string, error) {
 	} else {
 		dir = filepath.Join(os.TempDir(), fmt.Sprintf("landing-zone-%d", os.Getuid()))
 	}
-	path := filepath.Join(dir, fmt.Sprintf("lazyindex-%x.js", sum[:8]))
+	path := filepath.Join(dir, fmt.Sprintf("preload-%x.js", sum[:8]))
 	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, script) {
 		return path, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(dir, ".lazyindex-*")
+	f, err := os.CreateTemp(dir, ".preload-*")
 	if err != nil {
 		return "", err
 	}

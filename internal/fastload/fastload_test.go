@@ -16,11 +16,12 @@ func TestNodeOptions(t *testing.T) {
 		script  string
 		want    string
 	}{
-		{"", false, "/c/x.js", `--max-old-space-size=4069 --require="/c/x.js"`},
-		{"", true, "/c/x.js", `--require="/c/x.js"`},
-		{"--max-old-space-size=16384", true, "/c/x.js", `--max-old-space-size=16384 --require="/c/x.js"`},
-		{`--max-old-space-size=16384 --require="/c/x.js"`, true, "/c/x.js", `--max-old-space-size=16384 --require="/c/x.js"`},
-		{"", false, `/my cache/a"b\x.js`, `--max-old-space-size=4069 --require="/my cache/a\"b\\x.js"`},
+		{"", false, "/c/x.js", `--max-old-space-size=4069 --preserve-symlinks --require="/c/x.js"`},
+		{"", true, "/c/x.js", `--preserve-symlinks --require="/c/x.js"`},
+		{"--max-old-space-size=16384", true, "/c/x.js", `--max-old-space-size=16384 --preserve-symlinks --require="/c/x.js"`},
+		{"--preserve-symlinks", true, "/c/x.js", `--preserve-symlinks --require="/c/x.js"`},
+		{`--max-old-space-size=16384 --preserve-symlinks --require="/c/x.js"`, true, "/c/x.js", `--max-old-space-size=16384 --preserve-symlinks --require="/c/x.js"`},
+		{"", false, `/my cache/a"b\x.js`, `--max-old-space-size=4069 --preserve-symlinks --require="/my cache/a\"b\\x.js"`},
 	} {
 		if got := NodeOptions(c.current, c.set, c.script); got != c.want {
 			t.Errorf("NodeOptions(%q, %v, %q) = %q, want %q", c.current, c.set, c.script, got, c.want)
@@ -144,7 +145,7 @@ func TestLazyIndexDefersSubmodules(t *testing.T) {
 	lazy, stderr := runProbe(t, pkg, "LZ_FASTLOAD=", "LZ_FASTLOAD_DEBUG=1")
 	eager, _ := runProbe(t, pkg, "LZ_FASTLOAD=0")
 
-	if !strings.Contains(stderr, "lazy index for @cdktf/provider-aws (2 submodules)") {
+	if !strings.Contains(stderr, "lazy-index: @cdktf/provider-aws (2 submodules)") {
 		t.Errorf("the preload did not take the index over; stderr:\n%s", stderr)
 	}
 	if len(lazy.Before) != 0 || strings.Join(lazy.After, ",") != "alpha" {

@@ -1,0 +1,197 @@
+package fastload
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// node runs a script with the preload and env, and returns stdout and
+// stderr.
+func node(t *testing.T, stdin string, env []string, args ...string) (string, string) {
+	t.Helper()
+	path, err := Script()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(findNode(t), args...)
+	cmd.Env = append(os.Environ(), append([]string{"LZ_FASTLOAD=", "LZ_FASTLOAD_SKIP=", "LZ_FASTLOAD_DEBUG=1",
+		"NODE_OPTIONS=" + NodeOptions("", true, path)}, env...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %v: %v\n%s", args, err, stderr.String())
+	}
+	return string(out), stderr.String()
+}
+
+// A fake package whose .jsii is over the (lowered) size limit, and a probe
+// that loads it twice through the kernel's hook, as two synths would.
+const assemblyProbe = `
+const load = (dir) => { globalThis.loads = (globalThis.loads || 0) + 1;
+  return JSON.parse(require('fs').readFileSync(dir + '/.jsii', 'utf8')); };
+const hook = globalThis[Symbol.for('landing-zone.fastload.assembly')];
+const whole = hook(process.argv[1], false, load);
+const split = hook(process.argv[1], false, load);
+const before = Object.keys(split.types).filter((k) => Object.getOwnPropertyDescriptor(split.types, k).get);
+const beta = split.types['fake.Beta'].kind;
+const after = Object.keys(split.types).filter((k) => Object.getOwnPropertyDescriptor(split.types, k).get);
+const validated = hook(process.argv[1], true, load);
+console.log(JSON.stringify({ loads: globalThis.loads, same: JSON.stringify(whole) === JSON.stringify(split),
+  before, beta, after, validatedIsWhole: !Object.getOwnPropertyDescriptor(validated.types, 'fake.Alpha').get }));
+`
+
+func TestLazyTypesServeTheSameAssembly(t *testing.T) {
+	pkg := filepath.Join(t.TempDir(), "fake")
+	write(t, filepath.Join(pkg, "package.json"), `{"name": "@fake/pkg", "version": "1.2.3"}`)
+	write(t, filepath.Join(pkg, ".jsii"), `{"name": "fake", "types": {
+		"fake.Zeta": {"kind": "class", "fqn": "fake.Zeta", "properties": [{"name": "a", "optional": true}]},
+		"fake.Alpha": {"kind": "interface", "fqn": "fake.Alpha", "datatype": true},
+		"fake.Beta": {"kind": "enum", "fqn": "fake.Beta", "members": [{"name": "X"}]}},
+		"version": "1.2.3", "fingerprint": "abc"}`)
+	cache := t.TempDir()
+	write(t, filepath.Join(cache, "types-@fake-pkg@1.2.2-0123456789abcdef.json"), `{}`)
+	out, stderr := node(t, "", []string{"LZ_FASTLOAD_CACHE=" + cache, "LZ_FASTLOAD_LAZY_MIN_BYTES=1"},
+		"-e", assemblyProbe, pkg)
+
+	var r struct {
+		Loads                  int
+		Same, ValidatedIsWhole bool
+		Before, After          []string
+		Beta                   string
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s\n%s", err, out, stderr)
+	}
+	if r.Loads != 2 || !r.ValidatedIsWhole {
+		t.Errorf("loaded the whole assembly %d times (want 2: to split it, and to validate it)", r.Loads)
+	}
+	if !r.Same {
+		t.Errorf("the split assembly differs from the whole one (values or key order)")
+	}
+	if strings.Join(r.Before, ",") != "fake.Zeta,fake.Alpha,fake.Beta" || r.Beta != "enum" ||
+		strings.Join(r.After, ",") != "fake.Zeta,fake.Alpha" {
+		t.Errorf("types parsed before any lookup, or not on lookup: unparsed before %v, after reading Beta %v", r.Before, r.After)
+	}
+	entries, _ := os.ReadDir(cache)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 || !strings.HasPrefix(names[0], "types-@fake-pkg@1.2.3-") {
+		t.Errorf("cache holds %v, want this version's split (index and texts) only", names)
+	}
+	if !strings.Contains(stderr, "lazy-types: split fake into") || !strings.Contains(stderr, "lazy-types: fake from") {
+		t.Errorf("stderr does not say it split, then served the split:\n%s", stderr)
+	}
+}
+
+// fakeRuntime lays out a jsii runtime (bin/jsii-runtime.js, the relay, and
+// lib/program.js, the kernel) with kernel as the kernel's code.
+func fakeRuntime(t *testing.T, kernel string) string {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "bin", "jsii-runtime.js"), `process.stderr.write("relay ran\n");`)
+	write(t, filepath.Join(dir, "lib", "program.js"), kernel)
+	return filepath.Join(dir, "bin", "jsii-runtime.js")
+}
+
+// The fake kernel answers one request on its channel, as the real one does,
+// and prints to stdout, as user code might.
+const fakeKernel = `const fs = require("fs");
+const stdio = {
+        readFD: 3,
+        writeFD: 3
+    };
+const buf = Buffer.alloc(100);
+const n = fs.readSync(stdio.readFD, buf, 0, 100, null);
+console.log("printed by user code");
+fs.writeSync(stdio.writeFD, "answer to " + buf.toString("utf8", 0, n));
+`
+
+func TestOneProcessRunsTheKernelOnStdio(t *testing.T) {
+	out, stderr := node(t, "request\n", nil, fakeRuntime(t, fakeKernel))
+	if out != "answer to request\n" {
+		t.Errorf("the kernel's answer on stdout = %q, want %q\nstderr:\n%s", out, "answer to request\n", stderr)
+	}
+	if strings.Contains(stderr, "relay ran") || !strings.Contains(stderr, "one-process: ") {
+		t.Errorf("the relay ran instead of the kernel:\n%s", stderr)
+	}
+	// What user code prints is wrapped as the relay wraps it.
+	want, _ := json.Marshal(map[string]string{"stdout": base64.StdEncoding.EncodeToString([]byte("printed by user code\n"))})
+	if !strings.Contains(stderr, string(want)) {
+		t.Errorf("stdout of user code is not on stderr as %s:\n%s", want, stderr)
+	}
+}
+
+func TestChangedKernelRunsAsBeforeWithAWarning(t *testing.T) {
+	relay := fakeRuntime(t, strings.Replace(fakeKernel, "readFD: 3", "readFD: 4", 1))
+	_, stderr := node(t, "", nil, relay)
+	if !strings.Contains(stderr, "relay ran") || !strings.Contains(stderr, "one-process is off") {
+		t.Errorf("want the relay to run after a warning, got:\n%s", stderr)
+	}
+
+	// The kernel's other edits: it still loads, unchanged, after a warning.
+	kernel := filepath.Join(filepath.Dir(relay), "..", "lib", "program.js")
+	write(t, kernel, `module.exports = "kernel loaded";`)
+	out, stderr := node(t, "", nil, "-p", "require(process.argv[1])", kernel)
+	if out != "kernel loaded\n" || !strings.Contains(stderr, "kernel is off") || !strings.Contains(stderr, "lazy-types is off") {
+		t.Errorf("want the kernel loaded unchanged with two warnings, got %q:\n%s", out, stderr)
+	}
+}
+
+// The real cdktf file: what it returns must read the same with the speed-up.
+const stackProbe = `
+const { captureStackTrace } = require(process.argv[1]);
+function probeCaller() { return captureStackTrace(); }
+const s = probeCaller();
+console.log(JSON.stringify({ isArray: Array.isArray(s), first: s[0], joined: s.join("|"), length: s.length, copy: [...s] }));
+`
+
+func TestStackTracesAreFormattedWhenRead(t *testing.T) {
+	file, err := filepath.Abs("../../node_modules/cdktf/lib/tokens/private/stack-trace.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Skip("no node_modules/cdktf: run make deps")
+	}
+	type trace struct {
+		IsArray bool
+		First   string
+		Joined  string
+		Length  int
+		Copy    []string
+	}
+	run := func(mode string) (trace, string) {
+		out, stderr := node(t, "", []string{"LZ_FASTLOAD=" + mode}, "-e", stackProbe, file)
+		var r trace
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return r, stderr
+	}
+	lazy, stderr := run("")
+	eager, _ := run("0")
+	if !strings.Contains(stderr, "stack-traces: ") || strings.Contains(stderr, " is off") {
+		t.Fatalf("the speed-up did not apply to the real file:\n%s", stderr)
+	}
+	if !lazy.IsArray || !strings.HasPrefix(lazy.First, "probeCaller ") || lazy.Length != eager.Length ||
+		lazy.Joined != eager.Joined || strings.Join(lazy.Copy, "|") != eager.Joined {
+		t.Errorf("lazy trace %+v\ndiffers from the normal %+v", lazy, eager)
+	}
+}
+
+func TestCloseDropsOnlyTheFalseAlarm(t *testing.T) {
+	var out strings.Builder
+	dropFalseAlarm(strings.NewReader("a warning\n"+falseAlarm+"Runtime process exited abnormally: exit status 2"), &out)
+	if got := out.String(); got != "a warning\nRuntime process exited abnormally: exit status 2" {
+		t.Errorf("passed through %q", got)
+	}
+}
