@@ -75,8 +75,9 @@ func topic(s constructs.Construct, sev string, p TopicsProps, key *kms.Key) *str
 	name := p.Prefix + "-" + sev
 	arn := "arn:aws:sns:" + p.Region + ":" + p.AccountID + ":" + name
 	t := snstopic.NewSnsTopic(s, tf.S(sev), &snstopic.SnsTopicConfig{Name: tf.S(name), KmsMasterKeyId: key.ARN, Tags: tf.Name(name)})
+	topicARN := t.Arn()
 	snstopicpolicy.NewSnsTopicPolicy(s, tf.S(sev+"-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
-		Arn: t.Arn(),
+		Arn: topicARN,
 		Policy: tf.S(iam.Policy(
 			iam.Allow("OwnerManages", []string{"SNS:GetTopicAttributes", "SNS:ListSubscriptionsByTopic", "SNS:SetTopicAttributes", "SNS:Subscribe"}, arn).
 				For("AWS", iam.AccountRoot(p.AccountID)),
@@ -86,15 +87,15 @@ func topic(s constructs.Construct, sev string, p TopicsProps, key *kms.Key) *str
 	})
 	for i, e := range p.Emails {
 		snstopicsubscription.NewSnsTopicSubscription(s, tf.S(fmt.Sprintf("%s-email-%d", sev, i)), &snstopicsubscription.SnsTopicSubscriptionConfig{
-			TopicArn: t.Arn(), Protocol: tf.S("email"), Endpoint: tf.S(e),
+			TopicArn: topicARN, Protocol: tf.S("email"), Endpoint: tf.S(e),
 		})
 	}
 	for i, u := range p.Webhooks {
 		snstopicsubscription.NewSnsTopicSubscription(s, tf.S(fmt.Sprintf("%s-https-%d", sev, i)), &snstopicsubscription.SnsTopicSubscriptionConfig{
-			TopicArn: t.Arn(), Protocol: tf.S("https"), Endpoint: tf.S(u), EndpointAutoConfirms: tf.B(true),
+			TopicArn: topicARN, Protocol: tf.S("https"), Endpoint: tf.S(u), EndpointAutoConfirms: tf.B(true),
 		})
 	}
-	return t.Arn()
+	return topicARN
 }
 
 // Missing-data treatments. Every alarm picks one on purpose.

@@ -203,9 +203,10 @@ func (a *Audit) detector(s constructs.Construct) {
 	})
 	// Features rather than the detector's datasources block, which provider
 	// 5.x deprecates.
+	detector := a.Detector.Id()
 	for _, f := range []string{"S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"} {
 		guarddutydetectorfeature.NewGuarddutyDetectorFeature(s, tf.S("guardduty-"+f), &guarddutydetectorfeature.GuarddutyDetectorFeatureConfig{
-			DetectorId: a.Detector.Id(), Name: tf.S(f), Status: tf.S("ENABLED"),
+			DetectorId: detector, Name: tf.S(f), Status: tf.S("ENABLED"),
 		})
 	}
 }

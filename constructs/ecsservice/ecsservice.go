@@ -147,8 +147,8 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 		Tags: tf.Name(p.Name),
 	})
 	svc.TargetGroupARN, svc.TargetGroupArnSuffix = tg.Arn(), tg.ArnSuffix()
-	rule := listenerRule(s, p, tg.Arn())
-	service(s, p, td.Arn(), tg.Arn(), svc.SecurityGroup.ID, rule)
+	rule := listenerRule(s, p, svc.TargetGroupARN)
+	service(s, p, td.Arn(), svc.TargetGroupARN, svc.SecurityGroup.ID, rule)
 	autoscaling(s, p)
 	return svc
 }
@@ -208,13 +208,15 @@ func autoscaling(s constructs.Construct, p Props) {
 		ServiceNamespace: tf.S("ecs"), ScalableDimension: tf.S("ecs:service:DesiredCount"), ResourceId: tf.S(resource),
 		MinCapacity: tf.N(p.MinCount), MaxCapacity: tf.N(p.MaxCount),
 	})
+	// Each attribute read is a round trip to jsii: read them once.
+	namespace, dimension, id := target.ServiceNamespace(), target.ScalableDimension(), target.ResourceId()
 	for _, m := range []struct {
 		id, metric string
 		target     int
 	}{{"cpu", "ECSServiceAverageCPUUtilization", CPUTarget}, {"memory", "ECSServiceAverageMemoryUtilization", MemoryTarget}} {
 		appautoscalingpolicy.NewAppautoscalingPolicy(s, tf.S("scale-"+m.id), &appautoscalingpolicy.AppautoscalingPolicyConfig{
 			Name: tf.S(p.Name + "-" + m.id), PolicyType: tf.S("TargetTrackingScaling"),
-			ServiceNamespace: target.ServiceNamespace(), ScalableDimension: target.ScalableDimension(), ResourceId: target.ResourceId(),
+			ServiceNamespace: namespace, ScalableDimension: dimension, ResourceId: id,
 			TargetTrackingScalingPolicyConfiguration: &appautoscalingpolicy.AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration{
 				TargetValue:                   tf.N(m.target),
 				PredefinedMetricSpecification: &appautoscalingpolicy.AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification{PredefinedMetricType: tf.S(m.metric)},

@@ -67,9 +67,10 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 			Values: tf.Ptrs(tf.S(p.PeerVPCName), p.VPC.ID),
 		}},
 	})
+	peerVPCID := peerVPC.Id()
 	conn := vpcpeeringconnection.NewVpcPeeringConnection(s, tf.S("connection"), &vpcpeeringconnection.VpcPeeringConnectionConfig{
 		VpcId:       p.VPC.ID,
-		PeerVpcId:   peerVPC.Id(),
+		PeerVpcId:   peerVPCID,
 		PeerOwnerId: tf.S(p.PeerAccountID),
 		PeerRegion:  tf.S(p.Region),
 		Tags:        tf.Name(p.Name),
@@ -82,16 +83,16 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 	})
 	// DNS options can only be set on an active connection, and each side
 	// only by its own account.
+	connID := accepter.Id()
 	vpcpeeringconnectionoptions.NewVpcPeeringConnectionOptions(s, tf.S("requester-dns"), &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsConfig{
-		VpcPeeringConnectionId: accepter.Id(),
+		VpcPeeringConnectionId: connID,
 		Requester:              &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsRequester{AllowRemoteVpcDnsResolution: tf.B(true)},
 	})
 	vpcpeeringconnectionoptions.NewVpcPeeringConnectionOptions(s, tf.S("accepter-dns"), &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsConfig{
 		Provider:               p.Peer,
-		VpcPeeringConnectionId: accepter.Id(),
+		VpcPeeringConnectionId: connID,
 		Accepter:               &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsAccepter{AllowRemoteVpcDnsResolution: tf.B(true)},
 	})
-	connID := accepter.Id()
 	for _, t := range network.Tiers {
 		for _, sn := range p.VPC.Select(t) {
 			route.NewRoute(s, tf.S("to-peer-"+string(t)+"-"+sn.AZ), &route.RouteConfig{
@@ -102,7 +103,7 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 	for i, name := range p.PeerRouteTables {
 		rt := dataawsroutetable.NewDataAwsRouteTable(s, tf.S(fmt.Sprintf("peer-rt-%d", i)), &dataawsroutetable.DataAwsRouteTableConfig{
 			Provider: p.Peer,
-			VpcId:    peerVPC.Id(),
+			VpcId:    peerVPCID,
 			Tags:     tf.Name(name),
 		})
 		route.NewRoute(s, tf.S(fmt.Sprintf("from-peer-%d", i)), &route.RouteConfig{
@@ -112,5 +113,5 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 			VpcPeeringConnectionId: connID,
 		})
 	}
-	return &Peering{ConnectionID: connID, PeerVPCID: peerVPC.Id(), Peer: p.Peer}
+	return &Peering{ConnectionID: connID, PeerVPCID: peerVPCID, Peer: p.Peer}
 }
