@@ -111,9 +111,11 @@ diff: ## Review one stack against its account: make diff STACK=dev
 	@test -n "$(STACK)" || { echo "usage: make diff STACK=<stack>"; exit 2; }
 	cdktf diff $(STACK)
 
+# One stack at a time, in the deploy order (README): cdktf would otherwise
+# refuse a stack whose dependencies (logs, security) are not deployed with it.
 deploy: ## Deploy one stack: make deploy STACK=dev
 	@test -n "$(STACK)" || { echo "usage: make deploy STACK=<stack>"; exit 2; }
-	cdktf deploy $(STACK) --auto-approve
+	cdktf deploy $(STACK) --auto-approve --ignore-missing-stack-dependencies $(CDKTF_FLAGS)
 
 provider-mirror: ## Mirror the AWS provider into .tools/tf-mirror (machines with registry access)
 	mkdir -p .tools/mirror-src

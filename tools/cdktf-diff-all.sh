@@ -3,7 +3,9 @@
 # synth` of the offline stacks (LZ_OFFLINE=1: local backend, placeholder
 # credentials), then `cdktf diff` of every stack, bootstrap stacks included.
 # Prints one line per stack with its plan summary, and fails if a diff
-# errs or ends without one ("Plan: N to add, ..." or "No changes").
+# errs or ends without one ("Plan: N to add, ..." or "No changes"). Then
+# `make deploy` of a dependent stack, against a stand-in terraform, must get
+# as far as `terraform apply`.
 #
 # The AWS provider comes from the Terraform filesystem mirror
 # (TF_PROVIDER_MIRROR, default /opt/tf-plugins). The output goes to
@@ -81,5 +83,33 @@ for s in $stacks; do
   cat "$out/summary-$s"
   grep -q ' FAILED ' "$out/summary-$s" && failed=1
 done
+
+# `make deploy` of a stack that depends on others (deployed before it, in
+# their own runs) must reach `terraform apply` in that stack's folder. A
+# stand-in terraform records the calls and fails the apply.
+dependent=$(node -e 'const m = require(process.argv[1]).stacks;
+  console.log(Object.keys(m).find((s) => (m[s].dependencies || []).length > 0) || "")' "$out/manifest.json")
+fake="$out/fake-terraform"
+mkdir -p "$fake"
+cat >"$fake/terraform" <<'FAKE'
+#!/bin/sh
+echo "$PWD $*" >>"$FAKE_TF_LOG"
+case "$1" in
+  version) echo '{"terraform_version":"1.11.4","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}' ;;
+  apply) exit 3 ;;
+esac
+FAKE
+chmod +x "$fake/terraform"
+export FAKE_TF_LOG="$out/deploy-$dependent.calls"
+rm -f "$FAKE_TF_LOG"
+PATH="$fake:$PATH" make -s deploy STACK="$dependent" CDKTF_FLAGS="--skip-synth --output $out --no-color" \
+  >"$out/deploy-$dependent.log" 2>&1 || true
+if grep -q "/stacks/$dependent apply -auto-approve" "$FAKE_TF_LOG" 2>/dev/null; then
+  echo "make deploy STACK=$dependent: reaches terraform apply in its folder"
+else
+  echo "make deploy STACK=$dependent: never ran terraform apply; log $out/deploy-$dependent.log:"
+  tail -20 "$out/deploy-$dependent.log"
+  failed=1
+fi
 echo "cdktf synth + diff of $(wc -w <<<"$stacks") stacks: $((SECONDS - start))s"
 exit "$failed"
