@@ -15,9 +15,9 @@ import (
 // load the provider the way the app does.
 func enableFastload() { fastload.Enable() }
 
-// speedups are the parts of internal/fastload/preload.js; each says so on
-// stderr under LZ_FASTLOAD_DEBUG when it takes effect.
-var speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
+// preloadParts are the parts of internal/fastload/preload.js; each says so
+// on stderr under LZ_FASTLOAD_DEBUG when it takes effect.
+var preloadParts = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces", "is-array"}
 
 // TestFastloadOutputIsByteIdentical synthesizes the example config with the
 // binary three times (jsii starts Node once per process, hence the
@@ -33,12 +33,12 @@ func TestFastloadOutputIsByteIdentical(t *testing.T) {
 	off, offLog := synthWithBinary(t, bin, "0", cache)
 
 	for run, log := range map[string]string{"first": coldLog, "second": warmLog} {
-		for _, name := range speedups {
+		for _, name := range preloadParts {
 			if !strings.Contains(log, "fastload: "+name+": ") {
 				t.Errorf("%s optimized run: %s did not take effect:\n%s", run, name, log)
 			}
 		}
-		for _, bad := range []string{" is off", "loading it normally", "cannot cache"} {
+		for _, bad := range []string{" is off", "loading it normally", "cannot cache", "DeprecationWarning"} {
 			if strings.Contains(log, bad) {
 				t.Errorf("%s optimized run fell back (%q):\n%s", run, bad, log)
 			}

@@ -6,7 +6,9 @@
 // messages and stack traces nobody reads. preload.js, preloaded into that
 // process, removes each of these costs (its header lists them) and falls
 // back to the normal load, with one warning line, wherever the code it
-// changes has another shape. The output is byte-identical either way.
+// changes has another shape. The output is byte-identical either way. It
+// also keeps a deprecation warning that cdktf triggers on Node 22 off every
+// synth.
 //
 // Enable installs it. LZ_FASTLOAD=0 turns it off, LZ_FASTLOAD_SKIP turns
 // named parts off (for example LZ_FASTLOAD_SKIP=one-process), and

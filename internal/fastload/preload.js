@@ -23,6 +23,9 @@
 //                 assertion holds: format it only when it fails.
 //   stack-traces  cdktf formats a full stack trace for every token, used
 //                 only in error messages: format it when it is read.
+//   is-array      cdktf calls util.isArray, which Node 22 reports as
+//                 deprecated on every synth (a warning no user can act on):
+//                 call Array.isArray, the function it stands for.
 const Module = require('module');
 const fs = require('fs');
 const path = require('path');
@@ -59,6 +62,15 @@ function edit(filename, source, edits) {
   }
   done.forEach((name) => note(`${name}: ${filename}`));
   return source;
+}
+
+// editing is a loader that compiles a file with the edits that edits()
+// returns made.
+function editing(edits) {
+  return (module, filename) => {
+    module._compile(edit(filename, fs.readFileSync(filename, 'utf8'), edits()), filename);
+    return true;
+  };
 }
 
 // packageName names the npm package a file under lib/ belongs to. The
@@ -114,11 +126,6 @@ function kernelEdits() {
 function isKernel(filename) {
   return filename.endsWith(path.join(path.sep, 'lib', 'program.js')) &&
     fs.existsSync(path.join(path.dirname(filename), '..', 'bin', 'jsii-runtime.js'));
-}
-
-function loadKernel(module, filename) {
-  module._compile(edit(filename, fs.readFileSync(filename, 'utf8'), kernelEdits()), filename);
-  return true;
 }
 
 // --- one process --------------------------------------------------------------
@@ -339,10 +346,9 @@ const STACK_TRACE = {
 // Assigning stack up front would read it back formatted at once.
 const STACK_OBJECT = { name: 'stack-traces', from: 'const object = { stack: "" };', to: 'const object = {};' };
 
-function loadStackTrace(module, filename) {
-  module._compile(edit(filename, fs.readFileSync(filename, 'utf8'), [STACK_OBJECT, STACK_TRACE]), filename);
-  return true;
-}
+// --- is-array -----------------------------------------------------------------
+
+const IS_ARRAY = { name: 'is-array', from: '!(0, util_2.isArray)(object) &&', to: '!Array.isArray(object) &&' };
 
 // --- lazy index ---------------------------------------------------------------
 
@@ -432,11 +438,12 @@ function defineLazy(module, steps) {
 const SPEEDUPS = [
   { applies: (f) => on('lazy-index') && inPackage(f, PROVIDER, 'index.js'), load: loadLazyIndex },
   { applies: (f) => on('one-process') && isRelay(f), load: runKernelHere },
-  { applies: (f) => kernelEdits().length > 0 && isKernel(f), load: loadKernel },
+  { applies: (f) => kernelEdits().length > 0 && isKernel(f), load: editing(kernelEdits) },
   {
     applies: (f) => on('stack-traces') && inPackage(f, 'cdktf', path.join('tokens', 'private', 'stack-trace.js')),
-    load: loadStackTrace,
+    load: editing(() => [STACK_OBJECT, STACK_TRACE]),
   },
+  { applies: (f) => on('is-array') && inPackage(f, 'cdktf', 'terraform-output.js'), load: editing(() => [IS_ARRAY]) },
 ];
 
 const installed = Symbol.for('landing-zone.fastload');
