@@ -22,8 +22,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetectorfeature"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamaccountpasswordpolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3accountpublicaccessblock"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubstandardssubscription"
@@ -32,6 +30,7 @@ import (
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -132,16 +131,12 @@ func (a *Audit) trail(s constructs.Construct, p Props) {
 		Name: p.Name + "-cloudtrail", RetentionDays: p.LogRetentionDays, Key: p.LogKey,
 		AccountID: p.AccountID, Region: p.Region,
 	})
-	role := iamrole.NewIamRole(s, tf.S("trail-logs-role"), &iamrole.IamRoleConfig{
-		Name:             tf.S(p.Name + "-cloudtrail-logs"),
-		AssumeRolePolicy: tf.S(iam.ServiceTrust("cloudtrail.amazonaws.com", p.AccountID).JSON()),
-		Tags:             tf.Name(p.Name + "-cloudtrail-logs"),
-	})
-	policy := iamrolepolicy.NewIamRolePolicy(s, tf.S("trail-logs-policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Role: role.Id(),
-		Name: tf.S("write-cloudtrail-logs"),
-		Policy: tf.S(iam.Policy(iam.Allow("WriteTrailLogs",
-			[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, group.StreamsARN)).JSON()),
+	writer := role.New(s, "trail-logs-role", role.Props{
+		Name:  p.Name + "-cloudtrail-logs",
+		Trust: iam.ServiceTrust("cloudtrail.amazonaws.com", p.AccountID),
+		Statements: []iam.Statement{iam.Allow("WriteTrailLogs",
+			[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, group.StreamsARN)},
+		PolicyName: "write-cloudtrail-logs", PolicyID: "trail-logs-policy",
 	})
 	selectors := []*cloudtrail.CloudtrailAdvancedEventSelector{{
 		Name:          tf.S("Management events"),
@@ -168,10 +163,10 @@ func (a *Audit) trail(s constructs.Construct, p Props) {
 		EnableLogFileValidation:    tf.B(true),
 		EnableLogging:              tf.B(true),
 		CloudWatchLogsGroupArn:     tf.S(group.StreamsARN),
-		CloudWatchLogsRoleArn:      role.Arn(),
+		CloudWatchLogsRoleArn:      writer.Role.Arn(),
 		AdvancedEventSelector:      &selectors,
 		Tags:                       tf.Name(p.Name),
-		DependsOn:                  dependsOn(p.After, group.Resource, policy),
+		DependsOn:                  dependsOn(p.After, group.Resource, writer.Policy),
 		// CloudTrail stores the key's ARN in place of the alias ARN given
 		// here (the key's own ARN is unknown outside the logs account), so
 		// every plan would show a change. Removing the key is still caught:

@@ -24,6 +24,7 @@ import (
 
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -191,15 +192,13 @@ func logGroups(s constructs.Construct, p Props) []cdktf.ITerraformDependable {
 }
 
 func monitoringRole(s constructs.Construct, p Props) iamrole.IamRole {
-	role := iamrole.NewIamRole(s, tf.S("monitoring-role"), &iamrole.IamRoleConfig{
-		Name:             tf.S(p.Name + "-rds-monitoring"),
-		AssumeRolePolicy: tf.S(iam.ServiceTrust("monitoring.rds.amazonaws.com", p.AccountID).JSON()),
-		Tags:             tf.Name(p.Name + "-rds-monitoring"),
-	})
+	monitoring := role.New(s, "monitoring-role", role.Props{
+		Name: p.Name + "-rds-monitoring", Trust: iam.ServiceTrust("monitoring.rds.amazonaws.com", p.AccountID),
+	}).Role
 	iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S("monitoring-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-		Role: role.Name(), PolicyArn: tf.S("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
+		Role: monitoring.Name(), PolicyArn: tf.S("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
 	})
-	return role
+	return monitoring
 }
 
 func finalSnapshot(p Props) *string {

@@ -14,13 +14,13 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogdestinationpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogsubscriptionfilter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kinesisfirehosedeliverystream"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/bucket"
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -49,10 +49,10 @@ func New(scope constructs.Construct, id string, p Props) {
 	key := kms.New(s, "key", kms.Props{Alias: p.Name, Description: "Encrypts centralized application logs", AccountID: p.AccountID, Region: p.Region})
 	b := bucket.New(s, "bucket", bucket.Props{Name: p.Name + "-" + p.AccountID, Key: key, ExpireDays: p.ExpireDays})
 
-	firehoseRole := role(s, "firehose-role", p.Name+"-firehose", "firehose.amazonaws.com", p.AccountID, iam.Policy(
+	firehoseRole := serviceRole(s, "firehose-role", p.Name+"-firehose", "firehose.amazonaws.com", p.AccountID,
 		iam.Allow("WriteLogs", []string{"s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:PutObject"}, b.ARN, b.ARN+"/*"),
 		iam.Allow("EncryptLogs", []string{"kms:Decrypt", "kms:GenerateDataKey"}, *key.ARN),
-	))
+	)
 	stream := kinesisfirehosedeliverystream.NewKinesisFirehoseDeliveryStream(s, tf.S("stream"), &kinesisfirehosedeliverystream.KinesisFirehoseDeliveryStreamConfig{
 		Name:        tf.S(p.Name),
 		Destination: tf.S("extended_s3"),
@@ -68,9 +68,9 @@ func New(scope constructs.Construct, id string, p Props) {
 		},
 		Tags: tf.Name(p.Name),
 	})
-	logsRole := role(s, "logs-role", p.Name+"-logs", "logs."+p.Region+".amazonaws.com", p.AccountID, iam.Policy(
+	logsRole := serviceRole(s, "logs-role", p.Name+"-logs", "logs."+p.Region+".amazonaws.com", p.AccountID,
 		iam.Allow("Deliver", []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, "arn:aws:firehose:"+p.Region+":"+p.AccountID+":deliverystream/"+p.Name),
-	))
+	)
 	dest := cloudwatchlogdestination.NewCloudwatchLogDestination(s, tf.S("destination"), &cloudwatchlogdestination.CloudwatchLogDestinationConfig{
 		Name: tf.S(p.Name), TargetArn: stream.Arn(), RoleArn: logsRole.Arn(), Tags: tf.Name(p.Name),
 	})
@@ -81,13 +81,10 @@ func New(scope constructs.Construct, id string, p Props) {
 	})
 }
 
-// role makes a role for an AWS service in this account with one policy.
-func role(s constructs.Construct, id, name, service, accountID string, policy iam.Document) iamrole.IamRole {
-	r := iamrole.NewIamRole(s, tf.S(id), &iamrole.IamRoleConfig{
-		Name: tf.S(name), AssumeRolePolicy: tf.S(iam.ServiceTrust(service, accountID).JSON()), Tags: tf.Name(name),
-	})
-	iamrolepolicy.NewIamRolePolicy(s, tf.S(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: r.Id(), Name: tf.S(name), Policy: tf.S(policy.JSON())})
-	return r
+// serviceRole makes a role for an AWS service in this account with one
+// policy.
+func serviceRole(s constructs.Construct, id, name, service, accountID string, statements ...iam.Statement) iamrole.IamRole {
+	return role.New(s, id, role.Props{Name: name, Trust: iam.ServiceTrust(service, accountID), Statements: statements}).Role
 }
 
 // Subscribe sends a log group's events to the central destination.

@@ -16,6 +16,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -87,13 +88,12 @@ func New(scope constructs.Construct, id string, p Props) *Roles {
 			panic(fmt.Sprintf("crossaccount.New: unknown access %q (%s)", access, id))
 		}
 		name := RoleName(access)
-		r := iamrole.NewIamRole(s, tf.S(name), &iamrole.IamRoleConfig{
-			Name:               tf.S(name),
-			Description:        tf.S("Assumed with MFA from account " + p.TrustedAccountID + " for " + access + " access"),
-			AssumeRolePolicy:   tf.S(iam.MFATrust(p.TrustedAccountID).JSON()),
-			MaxSessionDuration: tf.N(hours * 3600),
-			Tags:               tf.Name(name),
-		})
+		r := role.New(s, name, role.Props{
+			Name:              name,
+			Description:       "Assumed with MFA from account " + p.TrustedAccountID + " for " + access + " access",
+			Trust:             iam.MFATrust(p.TrustedAccountID),
+			MaxSessionSeconds: hours * 3600,
+		}).Role
 		if policy != "" {
 			iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S(name+"-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
 				Role: r.Name(), PolicyArn: tf.S(policy),

@@ -19,12 +19,11 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscluster"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsclustercapacityproviders"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -123,11 +122,12 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 
 // hosts makes the instance role, launch template and Auto Scaling group.
 func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.AutoscalingGroup {
-	role := iamrole.NewIamRole(s, tf.S("host-role"), &iamrole.IamRoleConfig{
-		Name:             tf.S(p.Name + "-ecs-host"),
-		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")).JSON()),
-		Tags:             tf.Name(p.Name + "-ecs-host"),
-	})
+	host := role.New(s, "host-role", role.Props{
+		Name:       p.Name + "-ecs-host",
+		Trust:      iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")),
+		Statements: p.HostStatements, PolicyName: "cloudwatch-agent", PolicyID: "host-policy",
+	}).Role
+	name := host.Name()
 	// The two managed policies an ECS host needs, and nothing else: joining
 	// the cluster, and Session Manager in place of SSH.
 	for i, arn := range []string{
@@ -135,16 +135,11 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 	} {
 		iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S([]string{"host-ecs", "host-ssm"}[i]), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-			Role: role.Name(), PolicyArn: tf.S(arn),
-		})
-	}
-	if len(p.HostStatements) > 0 {
-		iamrolepolicy.NewIamRolePolicy(s, tf.S("host-policy"), &iamrolepolicy.IamRolePolicyConfig{
-			Role: role.Id(), Name: tf.S("cloudwatch-agent"), Policy: tf.S(iam.Policy(p.HostStatements...).JSON()),
+			Role: name, PolicyArn: tf.S(arn),
 		})
 	}
 	profile := iaminstanceprofile.NewIamInstanceProfile(s, tf.S("host-profile"), &iaminstanceprofile.IamInstanceProfileConfig{
-		Name: tf.S(p.Name + "-ecs-host"), Role: role.Name(),
+		Name: tf.S(p.Name + "-ecs-host"), Role: name,
 	})
 	volume := p.RootVolumeGiB
 	if volume == 0 {

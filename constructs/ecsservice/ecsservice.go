@@ -23,7 +23,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsservice"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistenerrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtargetgroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -31,6 +30,7 @@ import (
 	"github.com/acme/landing-zone/constructs/alb"
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/naming"
@@ -240,22 +240,16 @@ func roles(s constructs.Construct, p Props, logs *loggroup.Group) (iamrole.IamRo
 			// GetAuthorizationToken has no resource to scope to.
 			iam.Allow("ECRLogin", []string{"ecr:GetAuthorizationToken"}, "*"))
 	}
-	trust := iam.ServiceTrust("ecs-tasks.amazonaws.com", p.AccountID).JSON()
-	execRole := iamrole.NewIamRole(s, tf.S("execution-role"), &iamrole.IamRoleConfig{
-		Name: tf.S(execRoleName(p.Name)), AssumeRolePolicy: tf.S(trust), Tags: tf.Name(p.Name + "-exec"),
+	trust := iam.ServiceTrust("ecs-tasks.amazonaws.com", p.AccountID)
+	execRole := role.New(s, "execution-role", role.Props{
+		Name: execRoleName(p.Name), Tag: p.Name + "-exec", Trust: trust,
+		Statements: exec, PolicyName: "start-task", PolicyID: "execution-policy",
 	})
-	iamrolepolicy.NewIamRolePolicy(s, tf.S("execution-policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Role: execRole.Id(), Name: tf.S("start-task"), Policy: tf.S(iam.Policy(exec...).JSON()),
+	taskRole := role.New(s, "task-role", role.Props{
+		Name: taskRoleName(p.Name), Tag: p.Name + "-task", Trust: trust,
+		Statements: p.TaskStatements, PolicyName: "app", PolicyID: "task-policy",
 	})
-	taskRole := iamrole.NewIamRole(s, tf.S("task-role"), &iamrole.IamRoleConfig{
-		Name: tf.S(taskRoleName(p.Name)), AssumeRolePolicy: tf.S(trust), Tags: tf.Name(p.Name + "-task"),
-	})
-	if len(p.TaskStatements) > 0 {
-		iamrolepolicy.NewIamRolePolicy(s, tf.S("task-policy"), &iamrolepolicy.IamRolePolicyConfig{
-			Role: taskRole.Id(), Name: tf.S("app"), Policy: tf.S(iam.Policy(p.TaskStatements...).JSON()),
-		})
-	}
-	return execRole, taskRole
+	return execRole.Role, taskRole.Role
 }
 
 func execRoleName(service string) string { return naming.Fit(service+"-exec", 64) }

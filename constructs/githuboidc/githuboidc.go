@@ -12,10 +12,9 @@ package githuboidc
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamopenidconnectprovider"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -108,20 +107,12 @@ func (o *OIDC) AddRepoRole(id, name, repo string, statements []iam.Statement) st
 }
 
 func (o *OIDC) role(id, name string, trust iam.Document, managed []string, statements []iam.Statement) string {
-	role := iamrole.NewIamRole(o.scope, tf.S(id), &iamrole.IamRoleConfig{
-		Name:               tf.S(name),
-		AssumeRolePolicy:   tf.S(trust.JSON()),
-		MaxSessionDuration: tf.N(o.props.MaxSessionSeconds),
-		Tags:               tf.Name(name),
-	})
+	r := role.New(o.scope, id, role.Props{
+		Name: name, Trust: trust, MaxSessionSeconds: o.props.MaxSessionSeconds, Statements: statements,
+	}).Role
 	for _, arn := range managed {
 		iamrolepolicyattachment.NewIamRolePolicyAttachment(o.scope, tf.S(id+"-managed"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-			Role: role.Name(), PolicyArn: tf.S(arn),
-		})
-	}
-	if len(statements) > 0 {
-		iamrolepolicy.NewIamRolePolicy(o.scope, tf.S(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{
-			Role: role.Id(), Name: tf.S(name), Policy: tf.S(iam.Policy(statements...).JSON()),
+			Role: r.Name(), PolicyArn: tf.S(arn),
 		})
 	}
 	return "arn:aws:iam::" + o.props.AccountID + ":role/" + name

@@ -7,8 +7,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/flowlog"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/internetgateway"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/natgateway"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/networkacl"
@@ -20,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -170,24 +169,20 @@ func (v *Vpc) buildFlowLogs(s constructs.Construct, p Props) {
 		Name: p.Name + "-vpc-flow-logs", RetentionDays: p.FlowLogRetentionDays, Key: p.LogKey,
 		AccountID: p.AccountID, Region: p.Region,
 	})
-	role := iamrole.NewIamRole(s, tf.S("flow-logs-role"), &iamrole.IamRoleConfig{
-		Name:             tf.S(p.Name + "-vpc-flow-logs"),
-		AssumeRolePolicy: tf.S(iam.ServiceTrust("vpc-flow-logs.amazonaws.com", p.AccountID).JSON()),
-		Tags:             tf.Name(p.Name + "-vpc-flow-logs"),
-	})
-	iamrolepolicy.NewIamRolePolicy(s, tf.S("flow-logs-policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Role: role.Id(),
-		Name: tf.S("write-flow-logs"),
-		Policy: tf.S(iam.Policy(iam.Allow("WriteFlowLogs",
+	writer := role.New(s, "flow-logs-role", role.Props{
+		Name:  p.Name + "-vpc-flow-logs",
+		Trust: iam.ServiceTrust("vpc-flow-logs.amazonaws.com", p.AccountID),
+		Statements: []iam.Statement{iam.Allow("WriteFlowLogs",
 			[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-			group.ARN, group.StreamsARN)).JSON()),
-	})
+			group.ARN, group.StreamsARN)},
+		PolicyName: "write-flow-logs", PolicyID: "flow-logs-policy",
+	}).Role
 	flowlog.NewFlowLog(s, tf.S("flow-log"), &flowlog.FlowLogConfig{
 		VpcId:              v.ID,
 		TrafficType:        tf.S("ALL"),
 		LogDestinationType: tf.S("cloud-watch-logs"),
 		LogDestination:     tf.S(group.ARN),
-		IamRoleArn:         role.Arn(),
+		IamRoleArn:         writer.Arn(),
 		Tags:               tf.Name(p.Name),
 		DependsOn:          &[]cdktf.ITerraformDependable{group.Resource},
 	})

@@ -25,14 +25,13 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/bucket"
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -163,13 +162,8 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 // Elastic IP, keep its PKI and profiles in its bucket, read the VPN group
 // through the security account's reader role, and be reached by SSM.
 func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bucket, allocation *string) iaminstanceprofile.IamInstanceProfile {
-	role := iamrole.NewIamRole(s, tf.S("role"), &iamrole.IamRoleConfig{
-		Name:             tf.S(p.Name),
-		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")).JSON()),
-		Tags:             tf.Name(p.Name),
-	})
 	arnBase := "arn:aws:ec2:" + p.Region + ":" + p.AccountID + ":"
-	policy := iam.Policy(append([]iam.Statement{
+	statements := append([]iam.Statement{
 		iam.Allow("TakeOverElasticIP", []string{"ec2:AssociateAddress"}, arnBase+"elastic-ip/"+*allocation),
 		iam.Allow("OnlyOntoTheVPNServer", []string{"ec2:AssociateAddress"}, arnBase+"instance/*").
 			When("StringEquals", "ec2:ResourceTag/Name", p.Name),
@@ -178,12 +172,16 @@ func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bu
 		iam.Allow("PublishProfiles", []string{"s3:PutObject", "s3:DeleteObject"}, b.ARN+"/profiles/*"),
 		iam.Allow("UsePKIKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, *key.ARN),
 		iam.Allow("ReadVPNGroup", []string{"sts:AssumeRole"}, p.GroupReaderRole),
-	}, p.AgentStatements...)...)
-	iamrolepolicy.NewIamRolePolicy(s, tf.S("policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Name: tf.S("openvpn"), Policy: tf.S(policy.JSON())})
+	}, p.AgentStatements...)
+	server := role.New(s, "role", role.Props{
+		Name: p.Name, Trust: iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")),
+		Statements: statements, PolicyName: "openvpn", PolicyID: "policy",
+	}).Role
+	name := server.Name()
 	iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S("ssm"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-		Role: role.Name(), PolicyArn: tf.S("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+		Role: name, PolicyArn: tf.S("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
 	})
-	return iaminstanceprofile.NewIamInstanceProfile(s, tf.S("profile"), &iaminstanceprofile.IamInstanceProfileConfig{Name: tf.S(p.Name), Role: role.Name()})
+	return iaminstanceprofile.NewIamInstanceProfile(s, tf.S("profile"), &iaminstanceprofile.IamInstanceProfileConfig{Name: tf.S(p.Name), Role: name})
 }
 
 // BucketName is the PKI and profile bucket of a server.
@@ -257,16 +255,12 @@ type GroupReaderProps struct {
 // NewGroupReader makes, in the security account, the role the VPN server
 // assumes to list the VPN group: iam:GetGroup on that group only.
 func NewGroupReader(scope constructs.Construct, id string, p GroupReaderProps) {
-	role := iamrole.NewIamRole(scope, tf.S(id), &iamrole.IamRoleConfig{
-		Name: tf.S(p.Name),
-		AssumeRolePolicy: tf.S(iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.
-			For("AWS", p.ServerRoleARN)).JSON()),
-		MaxSessionDuration: tf.N(3600),
-		Tags:               tf.Name(p.Name),
-	})
-	iamrolepolicy.NewIamRolePolicy(scope, tf.S(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Role: role.Id(), Name: tf.S("read-vpn-group"),
-		Policy: tf.S(iam.Policy(iam.Allow("ReadVPNGroup", []string{"iam:GetGroup"}, p.GroupARN)).JSON()),
+	role.New(scope, id, role.Props{
+		Name:              p.Name,
+		Trust:             iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("AWS", p.ServerRoleARN)),
+		MaxSessionSeconds: 3600,
+		Statements:        []iam.Statement{iam.Allow("ReadVPNGroup", []string{"iam:GetGroup"}, p.GroupARN)},
+		PolicyName:        "read-vpn-group",
 	})
 }
 
