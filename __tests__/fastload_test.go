@@ -15,10 +15,6 @@ import (
 // load the provider the way the app does.
 func enableFastload() { fastload.Enable() }
 
-// preloadParts are the parts of internal/fastload/preload.js; each says so
-// on stderr under LZ_FASTLOAD_DEBUG when it takes effect.
-var preloadParts = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces", "is-array"}
-
 // TestFastloadOutputIsByteIdentical synthesizes the example config with the
 // binary three times (jsii starts Node once per process, hence the
 // subprocesses): optimized with an empty cache (the provider's type
@@ -33,7 +29,8 @@ func TestFastloadOutputIsByteIdentical(t *testing.T) {
 	off, offLog := synthWithBinary(t, bin, "0", cache)
 
 	for run, log := range map[string]string{"first": coldLog, "second": warmLog} {
-		for _, name := range preloadParts {
+		// Each part says so on stderr under LZ_FASTLOAD_DEBUG.
+		for _, name := range fastload.Parts {
 			if !strings.Contains(log, "fastload: "+name+": ") {
 				t.Errorf("%s optimized run: %s did not take effect:\n%s", run, name, log)
 			}

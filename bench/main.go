@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/acme/landing-zone/internal/fastload"
 )
 
 var runs = flag.Int("n", 5, "timed runs per scenario and variant")
@@ -66,10 +68,6 @@ var (
 	on  = variant{label: "on", env: []string{"LZ_FASTLOAD=1"}}
 )
 
-// speedups are the parts of internal/fastload/preload.js, as
-// LZ_FASTLOAD_SKIP names them.
-var speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
-
 var tmp string // removed on exit, failed or not
 
 func main() {
@@ -91,8 +89,8 @@ func main() {
 	scaled, grown := writeScaled(config, filepath.Join(tmp, "scaled.yaml"))
 
 	full := []variant{off, on, {label: "on, empty cache", env: on.env, cold: true}}
-	for _, name := range speedups {
-		full = append(full, variant{label: "on without " + name, env: []string{"LZ_FASTLOAD=1", "LZ_FASTLOAD_SKIP=" + name}})
+	for _, name := range fastload.Speedups {
+		full = append(full, without(name))
 	}
 	scenarios := []scenario{
 		{name: "floor", args: []string{floor}, variants: []variant{off, on}},
@@ -106,20 +104,25 @@ func main() {
 			fmt.Fprintf(os.Stderr, "%s, %s: warm-up\n", s.name, v.label)
 			r := &result{}
 			_, r.goKB, r.nodeKB = synth(env, s, v, true)
-			results[key(s, v)] = r
+			results[key(s.name, v)] = r
 		}
 		for i := 0; i < *runs; i++ {
 			for _, v := range s.variants {
 				d, _, _ := synth(env, s, v, false)
 				fmt.Fprintf(os.Stderr, "%s, %s: %.2fs\n", s.name, v.label, d.Seconds())
-				results[key(s, v)].times = append(results[key(s, v)].times, d)
+				results[key(s.name, v)].times = append(results[key(s.name, v)].times, d)
 			}
 		}
 	}
 	report(env, scenarios, results, grown)
 }
 
-func key(s scenario, v variant) string { return s.name + "|" + v.label }
+// without is the variant with one speed-up left out.
+func without(name string) variant {
+	return variant{label: "on without " + name, env: []string{"LZ_FASTLOAD=1", "LZ_FASTLOAD_SKIP=" + name}}
+}
+
+func key(scenario string, v variant) string { return scenario + "|" + v.label }
 
 // synth runs a scenario once into a fresh output directory and returns its
 // wall time and, when watched, the peak RSS of the Go app and of jsii's
@@ -180,14 +183,14 @@ func report(env []string, scenarios []scenario, results map[string]*result, grow
 	med := map[string]float64{}
 	for _, s := range scenarios {
 		for _, v := range s.variants {
-			r := results[key(s, v)]
+			r := results[key(s.name, v)]
 			m := median(r.times)
-			med[key(s, v)] = m
+			med[key(s.name, v)] = m
 			fmt.Printf("%-12s %-24s %7.2fs %7.2fs %7.2fs %8s %9s\n", s.name, v.label, m,
 				r.times[0].Seconds(), r.times[len(r.times)-1].Seconds(), mb(r.goKB), mb(r.nodeKB))
 		}
 	}
-	get := func(scenario string, v variant) float64 { return med[scenario+"|"+v.label] }
+	get := func(scenario string, v variant) float64 { return med[key(scenario, v)] }
 
 	fmt.Printf("\n%-34s %8s %8s\n", "ratio of medians", "off", "on")
 	for _, q := range [][2]string{{"full", "floor"}, {"scaled", "full"}, {"cdktf synth", "full"}} {
@@ -202,9 +205,9 @@ func report(env []string, scenarios []scenario, results map[string]*result, grow
 		fmt.Printf("%-34s %8.2f\n", s.name, get(s.name, off)/get(s.name, on))
 	}
 	fmt.Printf("\n%-34s %8s %8s\n", "full synth, each speed-up left out", "median", "saves")
-	for _, name := range speedups {
-		without := get("full", variant{label: "on without " + name})
-		fmt.Printf("%-34s %7.2fs %7.2fs\n", "without "+name, without, without-get("full", on))
+	for _, name := range fastload.Speedups {
+		t := get("full", without(name))
+		fmt.Printf("%-34s %7.2fs %7.2fs\n", "without "+name, t, t-get("full", on))
 	}
 }
 

@@ -71,6 +71,14 @@ func Enable() {
 	}
 }
 
+// Speedups name the parts of preload.js that make synth faster, as
+// LZ_FASTLOAD_SKIP and LZ_FASTLOAD_DEBUG name them.
+var Speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
+
+// Parts are all of preload.js's parts: the speed-ups and is-array, which
+// only keeps a deprecation warning away.
+var Parts = append(slices.Clone(Speedups), "is-array")
+
 // cacheEnv names the directory where the preload keeps split assemblies.
 const cacheEnv = "LZ_FASTLOAD_CACHE"
 
@@ -78,7 +86,9 @@ const cacheEnv = "LZ_FASTLOAD_CACHE"
 // (jsii.Close), at the end of a program. When Node exits promptly,
 // jsii-runtime-go's two waits for it race, and the loser prints a false
 // alarm without a newline; Close keeps that one message off stderr and
-// passes everything else through.
+// passes everything else through. The loser prints while jsii.Close still
+// removes the folder; should it ever print after Close returns, the
+// message gets through as before.
 func Close() {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -93,7 +103,6 @@ func Close() {
 		dropFalseAlarm(r, stderr)
 	}()
 	jsii.Close()
-	// Writes after this, from the losing wait, fail and are dropped.
 	w.Close()
 	<-done
 	os.Stderr = stderr

@@ -121,23 +121,12 @@ func fixture(t *testing.T, name, index string) string {
 
 func runProbe(t *testing.T, pkg string, env ...string) (probeResult, string) {
 	t.Helper()
-	path, err := Script()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(findNode(t), "--require="+path, "-e", probe, pkg)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
+	out, stderr := node(t, "", env, "-e", probe, pkg)
 	var r probeResult
-	if err := json.Unmarshal(out, &r); err != nil {
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	return r, stderr.String()
+	return r, stderr
 }
 
 func TestLazyIndexDefersSubmodules(t *testing.T) {

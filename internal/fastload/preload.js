@@ -46,18 +46,24 @@ function note(message) {
 const skipped = new Set((process.env.LZ_FASTLOAD_SKIP || '').split(',').map((s) => s.trim()));
 const on = (name) => !skipped.has(name);
 
+// occursOnce says whether source holds text exactly once: the shape every
+// edit requires of the code it changes.
+function occursOnce(source, text) {
+  const at = source.indexOf(text);
+  return at >= 0 && source.indexOf(text, at + 1) < 0;
+}
+
 // edit makes each [from, to] replacement of edits whose `from` occurs
 // exactly once, and warns about, and leaves out, the others.
 function edit(filename, source, edits) {
   const done = new Set();
   for (const { name, from, to } of edits) {
-    const at = source.indexOf(from);
-    if (at < 0 || source.indexOf(from, at + 1) >= 0) {
+    if (!occursOnce(source, from)) {
       warn(`${filename} does not hold the code ${name} changes ` +
         `(${JSON.stringify(from.slice(0, 60))}); ${name} is off`);
       continue;
     }
-    source = source.slice(0, at) + to + source.slice(at + from.length);
+    source = source.replace(from, () => to);
     done.add(name);
   }
   done.forEach((name) => note(`${name}: ${filename}`));
@@ -93,9 +99,29 @@ function inPackage(filename, name, file) {
   return filename.endsWith(path.join(path.sep, 'lib', file)) && packageName(filename) === name;
 }
 
+// defineLazy gives object an enumerable property key whose value compute
+// makes on first read; from then on (or once assigned) it is a plain data
+// property.
+function defineLazy(object, key, compute) {
+  const settle = (value) => Object.defineProperty(object, key, {
+    value, writable: true, enumerable: true, configurable: true,
+  });
+  Object.defineProperty(object, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
 // --- the kernel ---------------------------------------------------------------
 
-const ASSEMBLY = Symbol.for('landing-zone.fastload.assembly');
+// The edited kernel loads assemblies through the global this key names.
+const ASSEMBLY_KEY = 'landing-zone.fastload.assembly';
 
 const KERNEL_ASSERT = {
   name: 'kernel',
@@ -106,7 +132,7 @@ const KERNEL_ASSERT = {
 const KERNEL_ASSEMBLY = {
   name: 'lazy-types',
   from: 'spec.loadAssemblyFromPath(packageDir, this.validateAssemblies)',
-  to: 'globalThis[Symbol.for("landing-zone.fastload.assembly")](packageDir, this.validateAssemblies, spec.loadAssemblyFromPath)',
+  to: `globalThis[Symbol.for(${JSON.stringify(ASSEMBLY_KEY)})](packageDir, this.validateAssemblies, spec.loadAssemblyFromPath)`,
 };
 
 // The kernel reads and writes requests on fd 3, its socket to the relay; in
@@ -146,7 +172,7 @@ function isRelay(filename) {
 function runKernelHere(module, filename) {
   const kernel = path.join(path.dirname(filename), '..', 'lib', 'program.js');
   const source = fs.readFileSync(kernel, 'utf8');
-  if (source.split(KERNEL_FDS.from).length !== 2) {
+  if (!occursOnce(source, KERNEL_FDS.from)) {
     warn(`${kernel} does not read its requests from fd 3 as expected; one-process is off`);
     return false;
   }
@@ -294,23 +320,13 @@ function openSplit(base) {
     return undefined;
   }
   const types = {};
-  const settle = (fqn, value) => Object.defineProperty(types, fqn, {
-    value, writable: true, enumerable: true, configurable: true,
-  });
   const { index } = meta;
   for (let i = 0; i < index.length; i += 3) {
     const [fqn, offset, length] = [index[i], index[i + 1], index[i + 2]];
-    Object.defineProperty(types, fqn, {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        const text = Buffer.allocUnsafe(length);
-        fs.readSync(fd, text, 0, length, offset);
-        const value = JSON.parse(text.toString('utf8'));
-        settle(fqn, value);
-        return value;
-      },
-      set: (value) => settle(fqn, value),
+    defineLazy(types, fqn, () => {
+      const text = Buffer.allocUnsafe(length);
+      fs.readSync(fd, text, 0, length, offset);
+      return JSON.parse(text.toString('utf8'));
     });
   }
   meta.skeleton.types = types;
@@ -361,7 +377,7 @@ function loadLazyIndex(module, filename) {
       `(line ${plan.line}: ${JSON.stringify(plan.text.slice(0, 80))}); loading it normally`);
     return false;
   }
-  defineLazy(module, plan.steps);
+  replay(module.exports, plan.steps, (request) => module.require(request));
   note(`lazy-index: ${PROVIDER} (${plan.lazy} submodules)`);
   return true;
 }
@@ -402,13 +418,9 @@ function parse(source) {
   return { steps, lazy };
 }
 
-// defineLazy replays the steps so that the exports have the same keys in the
-// same order, each re-export becoming a plain data property once read.
-function defineLazy(module, steps) {
-  const exports = module.exports;
-  const settle = (name, value) => Object.defineProperty(exports, name, {
-    value, writable: true, enumerable: true, configurable: true,
-  });
+// replay runs the steps on exports so that they have the same keys in the
+// same order, each re-export required on first read.
+function replay(exports, steps, require) {
   for (const step of steps) {
     if (step.esModule) {
       Object.defineProperty(exports, '__esModule', { value: true });
@@ -417,16 +429,7 @@ function defineLazy(module, steps) {
         exports[name] = undefined;
       }
     } else {
-      Object.defineProperty(exports, step.name, {
-        enumerable: true,
-        configurable: true,
-        get: () => {
-          const value = module.require(step.request);
-          settle(step.name, value);
-          return value;
-        },
-        set: (value) => settle(step.name, value),
-      });
+      defineLazy(exports, step.name, () => require(step.request));
     }
   }
 }
@@ -450,7 +453,7 @@ const installed = Symbol.for('landing-zone.fastload');
 
 if (!globalThis[installed] && !['0', 'false'].includes(process.env.LZ_FASTLOAD)) {
   globalThis[installed] = true;
-  globalThis[ASSEMBLY] = loadAssembly;
+  globalThis[Symbol.for(ASSEMBLY_KEY)] = loadAssembly;
   const compile = Module._extensions['.js'];
   Module._extensions['.js'] = function (module, filename) {
     const speedup = SPEEDUPS.find((s) => s.applies(filename));
