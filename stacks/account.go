@@ -40,6 +40,10 @@ type Options struct {
 	// the bucket, key, lock table and encryption settings exactly as
 	// emitted, and only where and how to connect overridden.
 	StateEndpoints *StateEndpoints
+	// SkipReach leaves the reachability proof out of the synth (internal/synth);
+	// only `landing-zone reach` sets it, to show the whole table of a
+	// config whose flows fail.
+	SkipReach bool
 	// Extend, for tests only, runs after every stack is built, to add
 	// resources the product never makes (e.g. to prove a guardrail fires).
 	Extend func(*Landing)

@@ -145,10 +145,10 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		AccountID: acct.ID, Region: cfg.Region,
 	})
 	if s.UseDatabase {
-		a.Database.AllowFrom(name, svc.SecurityGroup.ID)
+		a.Database.AllowFrom(name, svc.SecurityGroup)
 	}
 	if s.UseCache {
-		a.Cache.AllowFrom(name, svc.SecurityGroup.ID)
+		a.Cache.AllowFrom(name, svc.SecurityGroup)
 	}
 	a.Services[name] = svc
 	a.ServiceURLs[name] = "https://" + host + s.Path

@@ -32,6 +32,33 @@ func peerCIDRs(cfg *config.Config, a *config.Account) []string {
 	return nil
 }
 
+// peeredTiers are the tiers of a VPC that exchange traffic over the
+// peering, and so get its routes and network ACL entries: the management
+// VPC's public tier (the VPN server) with an app VPC's private-app tier
+// (the internal load balancer), and the app VPC's persistence tier where
+// operators may reach the data stores over the VPN (vpn_data_access).
+// The reachability proof (internal/reach) shows no other tier needs it.
+func peeredTiers(a *config.Account) []network.Tier {
+	switch {
+	case a.Kind == config.KindShared:
+		return []network.Tier{network.Public}
+	case a.Kind == config.KindApp && a.DataOverVPN():
+		return []network.Tier{network.PrivateApp, network.PrivatePersistence}
+	case a.Kind == config.KindApp:
+		return []network.Tier{network.PrivateApp}
+	}
+	return nil
+}
+
+// trustedCIDRs are the peered ranges each tier's network ACL admits.
+func trustedCIDRs(cfg *config.Config, a *config.Account) map[network.Tier][]string {
+	out := map[network.Tier][]string{}
+	for _, t := range peeredTiers(a) {
+		out[t] = peerCIDRs(cfg, a)
+	}
+	return out
+}
+
 // publicPorts opens the VPN port in the management VPC's public tier.
 func publicPorts(a *config.Account) []network.Port {
 	if a.Kind != config.KindShared {
@@ -99,17 +126,31 @@ func (l *Landing) addSharedServices() {
 			Name: cfg.NamePrefix + "-" + app.Name + "-to-" + shared.Name,
 			VPC:  app.VPC, Peer: app.newProvider("aws-shared", "shared", acct),
 			PeerAccountID: acct.ID, Region: cfg.Region,
-			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc),
+			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc, peeredTiers(acct)),
+			Tiers: peeredTiers(app.Account.Account),
 		})
+		if app.Account.Account.DataOverVPN() {
+			app.allowOperators(vpc)
+		}
 		// VPN clients use the management VPC's resolver: let it answer the
 		// environment's internal names.
 		app.DNS.ShareWith("private-zone-to-management", app.Peering.PeerVPCID, cfg.Region, app.Peering.Peer)
 	}
 }
 
-func routeTableNames(v *network.Vpc) []string {
+// allowOperators opens the environment's data stores to the VPN server's
+// subnets, whose address VPN clients' traffic leaves with.
+func (a *App) allowOperators(mgmt *network.Vpc) {
+	for _, s := range mgmt.Select(network.Public) {
+		name := "vpn-" + s.AZ
+		a.Database.AllowFromCIDR(name, s.CIDR)
+		a.Cache.AllowFromCIDR(name, s.CIDR)
+	}
+}
+
+func routeTableNames(v *network.Vpc, tiers []network.Tier) []string {
 	var out []string
-	for _, t := range network.Tiers {
+	for _, t := range tiers {
 		for _, az := range v.AZs {
 			out = append(out, network.SubnetName(v.Name, t, az))
 		}

@@ -83,7 +83,7 @@ func NewNetworkAccount(app cdktf.App, cfg *config.Config, name string, opts Opti
 			network.PrivatePersistence: v.Subnets.PrivatePersistence,
 		},
 		FlowLogRetentionDays: v.FlowLogRetentionDays,
-		TrustedCIDRs:         peerCIDRs(cfg, a.Account),
+		TrustedCIDRs:         trustedCIDRs(cfg, a.Account),
 		PublicPorts:          publicPorts(a.Account),
 		LogKey:               a.LogKey(),
 		AccountID:            a.Account.ID,

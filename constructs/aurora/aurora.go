@@ -155,9 +155,16 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 	return c
 }
 
-// AllowFrom opens the database port to members of a security group.
-func (c *Cluster) AllowFrom(peerName string, peer *string) {
-	c.SecurityGroup.AllowFromGroup(peerName, peer, securitygroup.TCP(c.Port, "Database clients: "+peerName))
+// AllowFrom lets members of a client group connect to the database port:
+// ingress here, and the client's egress to this group.
+func (c *Cluster) AllowFrom(peerName string, client *securitygroup.Group) {
+	securitygroup.Connect(client, peerName, c.SecurityGroup, c.SecurityGroup.Name, securitygroup.TCP(c.Port, "Database clients: "+peerName))
+}
+
+// AllowFromCIDR opens the database port to an address range (operators on
+// the VPN, whose traffic leaves the VPN server's subnets).
+func (c *Cluster) AllowFromCIDR(peerName, cidr string) {
+	c.SecurityGroup.AllowFromCIDR(peerName, cidr, securitygroup.TCP(c.Port, "Database clients: "+peerName))
 }
 
 // parameterGroup enforces TLS for every connection.

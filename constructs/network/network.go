@@ -63,9 +63,9 @@ type Props struct {
 	LogKey *kms.Key
 	// AccountID and Region place ARNs and endpoint service names. Required.
 	AccountID, Region string
-	// TrustedCIDRs are ranges outside the VPC (peered VPCs) that the
-	// network ACLs let into every tier. Default: none.
-	TrustedCIDRs []string
+	// TrustedCIDRs are ranges outside the VPC (peered VPCs) that a tier's
+	// network ACL lets in and out, by tier. Default: none, in every tier.
+	TrustedCIDRs map[Tier][]string
 	// PublicPorts are opened to the internet in the public tier's network
 	// ACL, on top of TCP 80 and 443. Default: none.
 	PublicPorts []Port

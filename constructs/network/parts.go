@@ -93,27 +93,42 @@ type aclRule struct {
 	protocol string // "tcp", "udp" or "-1" for all
 	from, to int
 	cidr     string
+	deny     bool
 }
+
+// AdminPorts are SSH and RDP, which no network ACL admits from the
+// internet (CIS AWS Foundations 5.1).
+var AdminPorts = []int{22, 3389}
 
 // buildACLs adds a stateless layer under the security groups. Ephemeral
 // ports are open inbound from anywhere in the public and app tiers because
 // network ACLs do not track connections: replies to outbound calls (through
 // the NAT gateway or from the internet to the load balancers) arrive there.
+// The admin ports are denied from the internet first, so the ephemeral
+// range never admits them (CIS 5.1); traffic from inside is decided by the
+// rules before.
 func (v *Vpc) buildACLs(s constructs.Construct, p Props) {
-	inside := []aclRule{{"-1", 0, 0, p.CIDR}}
-	for _, c := range p.TrustedCIDRs {
-		inside = append(inside, aclRule{"-1", 0, 0, c})
+	inside := func(t Tier) []aclRule {
+		rules := []aclRule{{protocol: "-1", cidr: p.CIDR}}
+		for _, c := range p.TrustedCIDRs[t] {
+			rules = append(rules, aclRule{protocol: "-1", cidr: c})
+		}
+		return rules
 	}
-	ephemeral := []aclRule{{"tcp", 1024, 65535, anywhere}, {"udp", 1024, 65535, anywhere}}
-	public := []aclRule{{"tcp", 443, 443, anywhere}, {"tcp", 80, 80, anywhere}}
+	var noAdmin []aclRule
+	for _, port := range AdminPorts {
+		noAdmin = append(noAdmin, aclRule{protocol: "tcp", from: port, to: port, cidr: anywhere, deny: true})
+	}
+	ephemeral := []aclRule{{protocol: "tcp", from: 1024, to: 65535, cidr: anywhere}, {protocol: "udp", from: 1024, to: 65535, cidr: anywhere}}
+	public := []aclRule{{protocol: "tcp", from: 443, to: 443, cidr: anywhere}, {protocol: "tcp", from: 80, to: 80, cidr: anywhere}}
 	for _, port := range p.PublicPorts {
-		public = append(public, aclRule{port.Protocol, port.Number, port.Number, anywhere})
+		public = append(public, aclRule{protocol: port.Protocol, from: port.Number, to: port.Number, cidr: anywhere})
 	}
-	everywhere := []aclRule{{"-1", 0, 0, anywhere}}
+	everywhere := []aclRule{{protocol: "-1", cidr: anywhere}}
 
-	v.acl(s, p, Public, concat(public, inside, ephemeral), everywhere)
-	v.acl(s, p, PrivateApp, concat(inside, ephemeral), everywhere)
-	v.acl(s, p, PrivatePersistence, inside, inside)
+	v.acl(s, p, Public, concat(public, inside(Public), noAdmin, ephemeral), everywhere)
+	v.acl(s, p, PrivateApp, concat(inside(PrivateApp), noAdmin, ephemeral), everywhere)
+	v.acl(s, p, PrivatePersistence, inside(PrivatePersistence), inside(PrivatePersistence))
 }
 
 func (v *Vpc) acl(s constructs.Construct, p Props, tier Tier, ingress, egress []aclRule) {
@@ -121,13 +136,20 @@ func (v *Vpc) acl(s constructs.Construct, p Props, tier Tier, ingress, egress []
 		VpcId:     v.ID,
 		SubnetIds: v.SubnetIDs(tier),
 		Ingress: aclEntries[networkacl.NetworkAclIngress](ingress, func(r aclRule, n int) *networkacl.NetworkAclIngress {
-			return &networkacl.NetworkAclIngress{Action: tf.S("allow"), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
+			return &networkacl.NetworkAclIngress{Action: action(r), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
 		}),
 		Egress: aclEntries[networkacl.NetworkAclEgress](egress, func(r aclRule, n int) *networkacl.NetworkAclEgress {
-			return &networkacl.NetworkAclEgress{Action: tf.S("allow"), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
+			return &networkacl.NetworkAclEgress{Action: action(r), Protocol: tf.S(r.protocol), FromPort: tf.N(r.from), ToPort: tf.N(r.to), CidrBlock: tf.S(r.cidr), RuleNo: tf.N(n)}
 		}),
 		Tags: tf.Name(p.Name + "-" + string(tier)),
 	})
+}
+
+func action(r aclRule) *string {
+	if r.deny {
+		return tf.S("deny")
+	}
+	return tf.S("allow")
 }
 
 // aclEntries numbers rules 100, 110, ... in the order given, leaving room

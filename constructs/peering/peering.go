@@ -38,6 +38,9 @@ type Props struct {
 	// Name tags of its route tables (network.SubnetName). Required.
 	PeerVPCName, PeerCIDR string
 	PeerRouteTables       []string
+	// Tiers are this VPC's tiers whose route tables get a route to the
+	// peer. Default: every tier.
+	Tiers []network.Tier
 }
 
 // Peering is the created connection.
@@ -93,7 +96,11 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 		VpcPeeringConnectionId: connID,
 		Accepter:               &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsAccepter{AllowRemoteVpcDnsResolution: tf.B(true)},
 	})
-	for _, t := range network.Tiers {
+	tiers := p.Tiers
+	if len(tiers) == 0 {
+		tiers = network.Tiers
+	}
+	for _, t := range tiers {
 		for _, sn := range p.VPC.Select(t) {
 			route.NewRoute(s, tf.S("to-peer-"+string(t)+"-"+sn.AZ), &route.RouteConfig{
 				RouteTableId: sn.RouteTableID, DestinationCidrBlock: tf.S(p.PeerCIDR), VpcPeeringConnectionId: connID,

@@ -139,9 +139,16 @@ func (r *Redis) users(s constructs.Construct, p Props) elasticacheusergroup.Elas
 	})
 }
 
-// AllowFrom opens the Redis port to members of a security group.
-func (r *Redis) AllowFrom(peerName string, peer *string) {
-	r.SecurityGroup.AllowFromGroup(peerName, peer, securitygroup.TCP(Port, "Redis clients: "+peerName))
+// AllowFrom lets members of a client group connect to the Redis port:
+// ingress here, and the client's egress to this group.
+func (r *Redis) AllowFrom(peerName string, client *securitygroup.Group) {
+	securitygroup.Connect(client, peerName, r.SecurityGroup, r.SecurityGroup.Name, securitygroup.TCP(Port, "Redis clients: "+peerName))
+}
+
+// AllowFromCIDR opens the Redis port to an address range (operators on
+// the VPN, whose traffic leaves the VPN server's subnets).
+func (r *Redis) AllowFromCIDR(peerName, cidr string) {
+	r.SecurityGroup.AllowFromCIDR(peerName, cidr, securitygroup.TCP(Port, "Redis clients: "+peerName))
 }
 
 // ConnectStatement grants IAM authentication as the application user, on

@@ -113,6 +113,15 @@ func (g *Group) AllowToGroup(peerName string, peer *string, r Rule) {
 	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", peerName, r)), c)
 }
 
+// Connect lets a client group's members reach a server group's members on
+// the rule's port: ingress on the server and egress on the client. Both
+// ends need a rule, because a group Terraform creates has no egress.
+// clientName and serverName name each end in the other's rule.
+func Connect(client *Group, clientName string, server *Group, serverName string, r Rule) {
+	server.AllowFromGroup(clientName, client.ID, r)
+	client.AllowToGroup(serverName, server.ID, r)
+}
+
 func (g *Group) egress(peerName string, r Rule) *vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig {
 	c := &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
 		SecurityGroupId: g.ID, IpProtocol: tf.S(r.Protocol),

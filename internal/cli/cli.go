@@ -1,5 +1,5 @@
 // Package cli runs the operator subcommands of the landing-zone binary:
-// help, validate, diagram, inventory and schema. With no arguments the
+// help, validate, diagram, inventory, schema and reach. With no arguments the
 // binary synthesizes (that is what cdktf runs), and main never calls in
 // here; this package does not own the synth path. Entry point: Run.
 package cli
@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -18,13 +19,14 @@ import (
 	"github.com/acme/landing-zone/internal/architecture"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
+	"github.com/acme/landing-zone/internal/reach"
 	"github.com/acme/landing-zone/internal/schema"
 	"github.com/acme/landing-zone/internal/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 
 // Commands are the subcommands, by name.
-var Commands = []string{"help", "validate", "diagram", "inventory", "schema"}
+var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach"}
 
 const usage = `usage: landing-zone [COMMAND [ARGS]]
 
@@ -39,6 +41,8 @@ Commands:
                             synthesizes (default: docs/architecture.mmd and .dot)
   inventory [-dir DIR]      resource counts by type and notable sizes per stack
   schema [-o FILE]          the config's JSON Schema (config.schema.json)
+  reach [-dir DIR] [STACK]  prove every intended network flow reachable and
+                            every forbidden one blocked; print the verdicts
 `
 
 // Run runs one subcommand and returns the exit code: 0 done, 1 failed, 2
@@ -60,6 +64,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = inventoryCmd(args[1:], stdout, stderr)
 	case "schema":
 		err = schemaCmd(args[1:], stdout, stderr)
+	case "reach":
+		err = reachCmd(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "landing-zone: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -204,28 +210,80 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 	return architecture.WriteInventory(stdout, architecture.Inventory(got))
 }
 
+// reachCmd prints the reachability verdict of every flow (of one stack's
+// flows with STACK) and fails when any flow misbehaves.
+func reachCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("reach", flag.ContinueOnError)
+	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 1 {
+		return usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
+	}
+	cfg, out, cleanup, err := synthDir(*dir, stderr, true)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	s, err := reach.Read(out)
+	if err != nil {
+		return err
+	}
+	stack := fs.Arg(0)
+	if stack != "" && !slices.Contains(s.Names(), stack) {
+		return usageError{fmt.Errorf("no stack %q; the stacks are %s", stack, strings.Join(s.Names(), ", "))}
+	}
+	flows := reach.For(reach.Prove(s, cfg), stack)
+	if err := reach.WriteTable(stdout, flows); err != nil {
+		return err
+	}
+	if fails := reach.FailuresOf(flows); len(fails) > 0 {
+		return fails
+	}
+	fmt.Fprintf(stdout, "\n%d flows, all as intended\n", len(flows))
+	return nil
+}
+
 // synthesized reads the stacks of dir, or synthesizes the config into a
 // temporary directory first. Offline stacks have the same resources as the
 // real ones and need no AWS account settings.
 func synthesized(dir string, log io.Writer) (*config.Config, []*architecture.Stack, error) {
-	cfg, err := config.Load(config.Path())
+	cfg, out, cleanup, err := synthDir(dir, log, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	if dir == "" {
-		fastload.Enable()
-		tmp, err := os.MkdirTemp("", "landing-zone-")
-		if err != nil {
-			return nil, nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = filepath.Join(tmp, "out")
-		if err := synth.Run(cfg, dir, stacks.Options{Offline: true}, log); err != nil {
-			return nil, nil, err
-		}
-	}
-	got, err := architecture.Read(dir, StackOrder(cfg))
+	defer cleanup()
+	got, err := architecture.Read(out, StackOrder(cfg))
 	return cfg, got, err
+}
+
+// synthDir loads the config and returns dir, or synthesizes the config into
+// a temporary directory that cleanup removes. A synth the reachability
+// proof rejects is still returned when keepUnproven is set, so that reach
+// can show the whole table.
+func synthDir(dir string, log io.Writer, keepUnproven bool) (*config.Config, string, func(), error) {
+	cfg, err := config.Load(config.Path())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if dir != "" {
+		return cfg, dir, func() {}, nil
+	}
+	fastload.Enable()
+	tmp, err := os.MkdirTemp("", "landing-zone-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	out := filepath.Join(tmp, "out")
+	err = synth.Run(cfg, out, stacks.Options{Offline: true, SkipReach: keepUnproven}, log)
+	if err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	return cfg, out, cleanup, nil
 }
 
 // StackOrder lists the stacks in deploy order: every bootstrap stack, then

@@ -173,6 +173,10 @@ func defaultApp(a *Account) {
 		setDefault(&s.Host, name)
 		setDefault(&s.Capacity, CapacityEC2)
 	}
+	if a.VPNDataAccess == nil {
+		open := a.Profile != ProfileProd
+		a.VPNDataAccess = &open
+	}
 	if a.Database == nil {
 		a.Database = &Database{}
 	}
@@ -234,7 +238,7 @@ func validateDomain(r *reporter, c *Config) {
 // validateAppLayers checks the app-only keys of one account.
 func validateAppLayers(r *reporter, path string, a *Account) {
 	if a.Kind != KindApp {
-		for key, set := range map[string]bool{"ecs": a.ECS != nil, "services": a.Services != nil, "database": a.Database != nil, "cache": a.Cache != nil} {
+		for key, set := range map[string]bool{"ecs": a.ECS != nil, "services": a.Services != nil, "database": a.Database != nil, "cache": a.Cache != nil, "vpn_data_access": a.VPNDataAccess != nil} {
 			if set {
 				r.add(path+"."+key, "remove it: only app accounts run these", "is set on a %s account", a.Kind)
 			}
@@ -394,3 +398,7 @@ func containsString(list []string, v string) bool {
 	}
 	return false
 }
+
+// DataOverVPN says whether operators on the VPN may reach the
+// environment's database and cache (vpn_data_access, after defaults).
+func (a *Account) DataOverVPN() bool { return a.VPNDataAccess != nil && *a.VPNDataAccess }

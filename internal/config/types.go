@@ -99,6 +99,11 @@ type Account struct {
 	VPN *VPN `yaml:"vpn" json:"vpn,omitempty"`
 	// ECR lists the container repositories. Only for kind shared-services.
 	ECR *ECR `yaml:"ecr" json:"ecr,omitempty"`
+	// VPNDataAccess lets operators on the VPN reach the environment's
+	// Aurora and Redis endpoints (from the VPN server's subnets, on their
+	// ports only), for migrations and debugging. Only for kind app.
+	// Default: true for the dev and stage profiles, false for prod.
+	VPNDataAccess *bool `yaml:"vpn_data_access" json:"vpn_data_access,omitempty"`
 	// MonthlyBudgetUSD is the account's monthly cost budget; forecasts and
 	// actuals over it alert the warning topic. Default: 100 (logs,
 	// security), 500 (shared-services, dev), 1000 (stage), 5000 (prod).

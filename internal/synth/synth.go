@@ -1,6 +1,6 @@
 // Package synth turns a validated config into Terraform JSON on disk,
 // safely: it synthesizes into a staging directory beside the output, runs
-// the guardrails there, and only when they pass copies the files into the
+// the guardrails and the reachability proof there, and only when they pass copies the files into the
 // output directory. A failed synth leaves the previous output untouched.
 //
 // Files cdktf and Terraform keep in the output between synths (provider
@@ -18,6 +18,7 @@ import (
 
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
+	"github.com/acme/landing-zone/internal/reach"
 	"github.com/acme/landing-zone/stacks"
 )
 
@@ -48,6 +49,13 @@ func Run(cfg *config.Config, outdir string, opts stacks.Options, log io.Writer) 
 	}
 	if len(vs) > 0 {
 		return vs
+	}
+	// Like a guardrail: stacks whose traffic would not flow as the config
+	// intends (or would flow where it must not) are never written.
+	if !opts.SkipReach {
+		if err := reach.Check(stage, cfg); err != nil {
+			return err
+		}
 	}
 	for _, w := range guardrails.Waivers() {
 		fmt.Fprintf(log, "guardrails: waived %s for %s: %s\n", w.Rule, w.Path, w.Reason)
