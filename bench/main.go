@@ -11,7 +11,9 @@
 //     environment. A config without services (before they existed) is
 //     grown by 20 app accounts with a VPC each instead;
 //   - cdktf synth: the CLI as a user runs it, including its rebuild of the
-//     app (cdktf.json "app").
+//     app (cdktf.json "app");
+//   - reach: the reachability proof every synth runs, per fixture config
+//     and config.yaml (-reach: only this one).
 //
 // Each runs with fastload off and on. The full synth also runs on with an
 // empty cache (the first synth on a machine splits the provider's types)
@@ -40,7 +42,10 @@ import (
 	"github.com/acme/landing-zone/internal/fastload"
 )
 
-var runs = flag.Int("n", 5, "timed runs per scenario and variant")
+var (
+	runs      = flag.Int("n", 5, "timed runs per scenario and variant")
+	reachOnly = flag.Bool("reach", false, "time only the reachability proof")
+)
 
 type scenario struct {
 	name     string
@@ -85,6 +90,10 @@ func main() {
 	app, floor := filepath.Join(tmp, "landing-zone"), filepath.Join(tmp, "floor")
 	run(env, "go", "build", "-o", app, ".")
 	run(env, "go", "build", "-o", floor, "./bench/floor")
+	if *reachOnly {
+		benchReach(env, app, root)
+		return
+	}
 	config := filepath.Join(root, "config.yaml")
 	scaled, grown := writeScaled(config, filepath.Join(tmp, "scaled.yaml"))
 
@@ -115,6 +124,7 @@ func main() {
 		}
 	}
 	report(env, scenarios, results, grown)
+	benchReach(env, app, root)
 }
 
 // without is the variant with one speed-up left out.

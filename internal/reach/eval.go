@@ -452,3 +452,10 @@ func hostIn(p netip.Prefix, i int) netip.Addr {
 	}
 	return a
 }
+
+func (p Ports) String() string {
+	if p.From == p.To {
+		return fmt.Sprint(p.From)
+	}
+	return fmt.Sprintf("%d-%d", p.From, p.To)
+}

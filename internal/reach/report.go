@@ -62,7 +62,7 @@ func (fs Failures) Error() string {
 		}
 		fmt.Fprintf(&b, "  %s %s:\n    %s\n", f.Name(), want, f.Detail)
 	}
-	b.WriteString("Run `go run . reach` for the whole table; help/network.md explains each flow.")
+	b.WriteString("Run `go run . reach` for the whole table; `go run . help network` explains each flow.")
 	return b.String()
 }
 
