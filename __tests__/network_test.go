@@ -174,7 +174,7 @@ func TestNetworkConstructOpensTrustedRangesAndPublicPorts(t *testing.T) {
 	v := network.New(stack, "net", network.Props{
 		Name: "unit", CIDR: "10.9.0.0/20", AZs: []string{"eu-west-1a", "eu-west-1b"},
 		LogKey: key, AccountID: "123456789012", Region: "eu-west-1",
-		TrustedCIDRs: []string{"10.0.0.0/16"},
+		TrustedCIDRs: map[network.Tier][]string{network.Public: {"10.0.0.0/16"}, network.PrivateApp: {"10.0.0.0/16"}, network.PrivatePersistence: {"10.0.0.0/16"}},
 		PublicPorts:  []network.Port{{Protocol: "udp", Number: 1194}},
 	})
 	if got := v.Select(network.PrivateApp)[0].CIDR; got != "10.9.0.0/24" {

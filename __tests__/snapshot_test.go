@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
 	"github.com/acme/landing-zone/stacks"
 )
@@ -21,39 +21,24 @@ const snapshotDir = "testdata/snapshots"
 // regenerate is the one command that refreshes every snapshot.
 const regenerate = "make snapshots  (or: go test ./__tests__/ -run TestSnapshots -update)"
 
-// Synth outputs are shared between tests: synthesizing is the slow part.
-var onlineOut, offlineOut string
-
-// synthSeconds records how long the shared synths took, for the suite's
-// phase report (printed by TestMain).
+// synthSeconds and synthCount record the shared synths (configs_test.go),
+// for the suite's phase report (printed by TestMain).
 var synthSeconds = map[string]float64{}
 
-func online(t testing.TB) string {
-	if onlineOut == "" {
-		start := time.Now()
-		onlineOut = synthShared(t, stacks.Options{})
-		synthSeconds["online"] = time.Since(start).Seconds()
-	}
-	return onlineOut
-}
-
-func offline(t testing.TB) string {
-	if offlineOut == "" {
-		start := time.Now()
-		offlineOut = synthShared(t, stacks.Options{Offline: true})
-		synthSeconds["offline"] = time.Since(start).Seconds()
-	}
-	return offlineOut
-}
+// online and offline are the shared synths of the example fixture, for tests
+// that check literal values; property tests loop over propertyConfigs.
+func online(t testing.TB) string  { return synthOf(t, fixtureConfig(t, exampleFixture)) }
+func offline(t testing.TB) string { return offlineSynthOf(t, fixtureConfig(t, exampleFixture)) }
 
 // synthShared synthesizes into a directory that outlives the calling test.
-func synthShared(t testing.TB, opts stacks.Options) string {
+func synthShared(t testing.TB, cfg *config.Config, opts stacks.Options) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "lz-synth-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sharedDirs = append(sharedDirs, dir)
-	return synthInto(t, loadExample(t), opts, dir)
+	return synthInto(t, cfg, opts, dir)
 }
 
 var sharedDirs []string
@@ -63,7 +48,8 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	if len(synthSeconds) > 0 {
-		fmt.Printf("phase synth: online %.1fs, offline %.1fs (example config, all stacks)\n", synthSeconds["online"], synthSeconds["offline"])
+		fmt.Printf("phase synth: online %.1fs, offline %.1fs (%d online and %d offline synths of distinct configs, all stacks)\n",
+			synthSeconds["online"], synthSeconds["offline"], synthCount["online"], synthCount["offline"])
 	}
 	for _, d := range sharedDirs {
 		os.RemoveAll(d)

@@ -16,16 +16,15 @@ import (
 	"github.com/acme/landing-zone/stacks"
 )
 
-// exampleConfig is the config the repo ships; every test starts from it.
-const exampleConfig = "../config.yaml"
+// exampleConfig is the example fixture, a copy of the config.yaml the
+// repository ships. Tests that need literal values (names, IDs, ranges)
+// start from it; never from ../config.yaml, which a fork rewrites.
+const exampleConfig = fixtureDir + "/" + exampleFixture + ".yaml"
 
+// loadExample loads the example fixture afresh: callers may change it.
 func loadExample(t testing.TB) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(exampleConfig)
-	if err != nil {
-		t.Fatalf("the example config must load: %v", err)
-	}
-	return cfg
+	return fixtureConfig(t, exampleFixture).Cfg
 }
 
 // synth synthesizes cfg into a fresh directory and returns it. jsii is not

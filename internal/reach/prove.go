@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"net/netip"
 	"strings"
 
 	"github.com/acme/landing-zone/internal/config"
@@ -222,14 +221,10 @@ func (p *prover) vpnFlows() {
 	sh := p.cfg.Accounts[p.shared]
 	client := clientIn(sh.VPN.AllowedCIDRs)
 	vpnPort := []port{{"udp", sh.VPN.Port}}
-	var toServer func() (bool, string)
-	toServer = func() (bool, string) {
-		if p.vpn == nil {
-			return false, "no VPN server group with a public address in " + p.shared
-		}
-		return p.n.reachable([]Endpoint{client}, p.vpn.Endpoints(), vpnPort)
+	ok, d := false, "no VPN server group with a public address in "+p.shared
+	if p.vpn != nil {
+		ok, d = p.n.reachable([]Endpoint{client}, p.vpn.Endpoints(), vpnPort)
 	}
-	ok, d := toServer()
 	p.add(Flow{Stacks: []string{p.shared}, From: client.Label, To: "VPN server", Ports: portList(vpnPort), Want: true, Got: ok, Detail: d})
 	if !ok {
 		return
@@ -303,12 +298,4 @@ func hasListener(n *Network, lb *Resource, port int) bool {
 		}
 	}
 	return false
-}
-
-// prefixOf parses a VPC's range for messages.
-func prefixOf(v *VPC) netip.Prefix {
-	if v == nil {
-		return netip.Prefix{}
-	}
-	return v.CIDR
 }
