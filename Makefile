@@ -21,7 +21,7 @@ PTY_STAMP := $(PTY_DIR)/build/.built-for-node
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 GO_PKGS = $(shell go list ./... | grep -v /node_modules/) ./__tests__/
 
-.PHONY: help deps synth synth-offline test fuzz unit snapshots fmt vet clean actionlint scan diff deploy provider-mirror
+.PHONY: help deps synth synth-offline test fuzz unit snapshots fmt vet clean actionlint scan diff deploy plan apply-plan provider-mirror
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -116,6 +116,28 @@ diff: ## Review one stack against its account: make diff STACK=dev
 deploy: ## Deploy one stack: make deploy STACK=dev
 	@test -n "$(STACK)" || { echo "usage: make deploy STACK=<stack>"; exit 2; }
 	cdktf deploy $(STACK) --auto-approve --ignore-missing-stack-dependencies $(CDKTF_FLAGS)
+
+# CI plans and applies with Terraform in the stack's synthesized folder, so
+# that the plan a person reviewed is the plan that is applied (a saved plan
+# refuses to apply once the state has moved on). Both wait for a held state
+# lock up to LOCK_TIMEOUT instead of failing. help/ci-cd.md.
+LOCK_TIMEOUT ?= 10m
+STACK_DIR = cdktf.out/stacks/$(STACK)
+TF = terraform -chdir=$(STACK_DIR)
+
+plan: deps ## Plan one stack into a saved plan: make plan STACK=dev (STACK_DIR/tfplan, plan.txt)
+	@test -n "$(STACK)" || { echo "usage: make plan STACK=<stack>"; exit 2; }
+	cdktf synth
+	$(TF) init -input=false -no-color
+	$(TF) plan -input=false -no-color -lock-timeout=$(LOCK_TIMEOUT) -out=tfplan
+	$(TF) show -no-color tfplan > $(STACK_DIR)/plan.txt
+
+apply-plan: deps ## Apply a stack's saved plan exactly: make apply-plan STACK=dev
+	@test -n "$(STACK)" || { echo "usage: make apply-plan STACK=<stack>"; exit 2; }
+	@test -f $(STACK_DIR)/tfplan || { echo "no saved plan at $(STACK_DIR)/tfplan: run make plan STACK=$(STACK), or download the reviewed one there"; exit 2; }
+	cdktf synth
+	$(TF) init -input=false -no-color
+	$(TF) apply -input=false -no-color -lock-timeout=$(LOCK_TIMEOUT) tfplan
 
 provider-mirror: ## Mirror the AWS provider into .tools/tf-mirror (machines with registry access)
 	mkdir -p .tools/mirror-src
