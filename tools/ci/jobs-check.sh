@@ -59,7 +59,7 @@ gated=$(jq -c 'map(select(.gated)) | .[0] // empty' <<<"$stacks")
 
 # job CLONE WORKFLOW JOB STACK-JSON [-set k=v ...]: a fresh clone, then one job.
 job() {
-  local dir="$work/$1" wf=$2 name=$3 s=$4
+  local clone=$1 dir="$work/$1" wf=$2 name=$3 s=$4
   shift 4
   git clone -q "$repo" "$dir"
   echo "== $wf $name ($(jq -r .stack <<<"$s")) in a fresh clone"
@@ -70,8 +70,8 @@ job() {
       -set "matrix.stack=$(jq -r .stack <<<"$s")" -set "matrix.account_id=$(jq -r .account_id <<<"$s")" \
       -set "matrix.region=$(jq -r .region <<<"$s")" -set "inputs.stack=$(jq -r .stack <<<"$s")" \
       -set "inputs.account-id=$(jq -r .account_id <<<"$s")" -set "inputs.region=$(jq -r .region <<<"$s")" "$@") \
-    >"$work/$1.log" 2>&1 || { tail -40 "$work/$1.log"; echo "jobs-check: $wf $name failed (log above)" >&2; exit 1; }
-  grep '^-- ' "$work/$1.log"
+    >"$work/$clone.log" 2>&1 || { tail -40 "$work/$clone.log"; echo "jobs-check: $wf $name failed (log above)" >&2; exit 1; }
+  grep '^-- ' "$work/$clone.log"
   grep -h '^### ' "$dir/.github-summary" 2>/dev/null || true
 }
 
