@@ -193,11 +193,11 @@ func upload(paths, dir string, vals values) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	paths, err := expand(paths, vals)
+	if err != nil {
+		return err
+	}
 	for _, p := range strings.Fields(paths) {
-		p, err := expand(p, vals)
-		if err != nil {
-			return err
-		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("upload: %w", err)
