@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -110,10 +111,11 @@ func run(file, name, artifacts string, vals values) error {
 				continue
 			}
 		}
-		fmt.Printf("-- %s\n", label)
+		start := time.Now()
 		if err := runStep(s, env, vals, artifacts); err != nil {
 			return fmt.Errorf("%s: %w", label, err)
 		}
+		fmt.Printf("-- %s: %.1fs\n", label, time.Since(start).Seconds())
 	}
 	return nil
 }
