@@ -54,14 +54,16 @@ test: deps fmt actionlint ## Run the whole test suite (unit, snapshot, offline t
 	@tools/phases.sh .tmp/test-output.log "$$(cat .tmp/build-seconds)" "$$(cat .tmp/fuzz-seconds)"
 
 FUZZTIME ?= 45s
-fuzz: ## Fuzz the config loader for FUZZTIME (default 45s)
-	go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+fuzz: ## Fuzz the config loader for FUZZTIME (default 45s; 0 skips)
+	@if [ "$(FUZZTIME)" = 0 ] || [ "$(FUZZTIME)" = 0s ]; then echo "fuzz: skipped (FUZZTIME=$(FUZZTIME))"; \
+	else echo "go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s"; \
+	  go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; fi
 
 unit: ## Run the fast tests only (no terraform)
 	go test -count=1 -skip 'TestOfflinePlan|TestStateBackend' $(GO_PKGS)
 
-snapshots: ## Regenerate the golden snapshots after an intended change
-	go test -count=1 ./__tests__/ -run TestSnapshots -update
+snapshots: ## Regenerate every fixture's golden snapshots after an intended change
+	go test -count=1 ./__tests__/ -run '^TestSnapshots$$' -update
 
 .PHONY: validate schema diagram inventory diff-offline
 validate: ## Check config.yaml (or LZ_CONFIG) and list every problem, without synthesizing
@@ -146,6 +148,10 @@ provider-mirror: ## Mirror the AWS provider into .tools/tf-mirror (machines with
 
 clean: ## Remove build and synth output (never bootstrap-state/)
 	rm -rf bin cdktf.out
+
+.PHONY: adopter-check
+adopter-check: deps ## Fork the working tree, rewrite config.yaml as an adopter would, run make test there
+	tools/adopter-check.sh
 
 .PHONY: bench
 bench: deps ## Time synth with and without the lazy provider load (figures, not a test)

@@ -2,9 +2,10 @@
 // config file into one Terraform stack per account (see README.md).
 //
 // Run by cdktf (cdktf.json "app"), it reads the config named by LZ_CONFIG
-// (default config.yaml) and writes the stacks to CDKTF_OUTDIR. A config with
-// problems, or stacks that break a guardrail, are reported in full and
-// nothing is written.
+// (default config.yaml) and writes the stacks to CDKTF_OUTDIR. LZ_CI=plan or
+// apply makes the stacks a GitHub Actions job runs (help/ci-cd.md). A config
+// with problems, or stacks that break a guardrail, the reachability proof or
+// the IAM proof, are reported in full and nothing is written.
 //
 // Operators run it with a subcommand instead (help, validate, diagram,
 // inventory, schema; see internal/cli). cdktf never passes arguments, so
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/cli"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
@@ -45,7 +47,12 @@ func run() int {
 	if outdir == "" {
 		outdir = "cdktf.out"
 	}
-	if err := synth.Run(cfg, outdir, stacks.Options{Offline: offline()}, os.Stderr); err != nil {
+	mode, err := ci.ParseMode(os.Getenv(ci.EnvVar))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := synth.Run(cfg, outdir, stacks.Options{Offline: offline(), CI: mode}, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,20 +17,23 @@ import (
 
 const regenerateDiagram = "make diagram  (or: go run . diagram -readme README.md)"
 
-// synthesizedArchitecture reads the shared offline synth of the example
-// config, as `landing-zone diagram` and `inventory` read theirs.
-func synthesizedArchitecture(t *testing.T) (*config.Config, []*architecture.Stack) {
+// synthesizedArchitecture reads the shared offline synth of f, as
+// `landing-zone diagram` and `inventory` read theirs.
+func synthesizedArchitecture(t *testing.T, f fixture) (*config.Config, []*architecture.Stack) {
 	t.Helper()
-	cfg := loadExample(t)
-	got, err := architecture.Read(offline(t), cli.StackOrder(cfg))
+	cfg := f.Cfg
+	got, err := architecture.Read(offlineSynthOf(t, f), cli.StackOrder(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg, got
 }
 
+// TestDiagramFilesAndREADMEAreCurrent: the diagram files and the README's
+// diagram are generated from the repository's config.yaml; after editing it,
+// run make diagram.
 func TestDiagramFilesAndREADMEAreCurrent(t *testing.T) {
-	g := architecture.Diagram(synthesizedArchitecture(t))
+	g := architecture.Diagram(synthesizedArchitecture(t, loadFixture(t, "repo", repoConfig)))
 	for file, want := range map[string]string{"../docs/architecture.mmd": g.Mermaid(), "../docs/architecture.dot": g.DOT()} {
 		got, err := os.ReadFile(file)
 		if err != nil {
@@ -37,7 +41,7 @@ func TestDiagramFilesAndREADMEAreCurrent(t *testing.T) {
 			continue
 		}
 		if string(got) != want {
-			t.Errorf("%s is stale:\n%s\nRun %s and commit the result.", file, lineDiff(string(got), want), regenerateDiagram)
+			t.Errorf("%s is stale (it is drawn from config.yaml):\n%s\nRun %s and commit the result.", file, lineDiff(string(got), want), regenerateDiagram)
 		}
 	}
 	readme, err := os.ReadFile("../README.md")
@@ -49,37 +53,46 @@ func TestDiagramFilesAndREADMEAreCurrent(t *testing.T) {
 		t.Fatalf("README.md: %v", err)
 	}
 	if string(readme) != want {
-		t.Errorf("the README's diagram is stale:\n%s\nRun %s.", lineDiff(string(readme), want), regenerateDiagram)
+		t.Errorf("the README's diagram is stale (it is drawn from config.yaml):\n%s\nRun %s.", lineDiff(string(readme), want), regenerateDiagram)
 	}
 }
 
-// TestDiagramShowsTheExampleArchitecture checks the drawing against the
+// TestDiagramShowsEachConfigsArchitecture checks the drawing against the
 // config it came from: every account, VPC range, service and peering.
-func TestDiagramShowsTheExampleArchitecture(t *testing.T) {
-	cfg, got := synthesizedArchitecture(t)
-	m := architecture.Diagram(cfg, got).Mermaid()
-	want := []string{"Internet", "S3 acme-logs-cloudtrail-111111111111", "-.->|CloudTrail|", "-.->|AWS Config|", "EC2 acme-openvpn", "udp 1194"}
-	if cfg.Monitoring.CentralLogs {
-		want = append(want, "-.->|app logs|", "-.->|Firehose|")
-	}
-	for _, name := range cfg.AccountNames() {
-		a := cfg.Accounts[name]
-		want = append(want, name+" ("+a.ID+")")
-		if a.VPC != nil {
-			want = append(want, a.VPC.CIDR)
+func TestDiagramShowsEachConfigsArchitecture(t *testing.T) {
+	eachConfig(t, func(t *testing.T, f fixture) {
+		cfg, got := synthesizedArchitecture(t, f)
+		m := architecture.Diagram(cfg, got).Mermaid()
+		shared, sharedAcct := cfg.AccountOfKind(config.KindShared)
+		want := []string{"Internet", "S3 " + archiveNames(cfg).TrailBucket, "-.->|CloudTrail|", "-.->|AWS Config|", "EC2 " + cfg.NamePrefix + "-openvpn"}
+		if slices.Contains(sharedAcct.VPN.AllowedCIDRs, "0.0.0.0/0") {
+			want = append(want, "internet -->|udp "+strconv.Itoa(sharedAcct.VPN.Port)+"|")
 		}
-		if a.Kind == config.KindApp {
-			want = append(want, mermaidID(name)+"_vpc <-->|VPC peering| shared_services_vpc", "Aurora acme-"+name, "Redis acme-"+name)
-			for _, svc := range a.ServiceNames() {
-				want = append(want, "ECS service acme-"+name+"-"+svc)
+		if cfg.Monitoring.CentralLogs {
+			want = append(want, "-.->|app logs|", "-.->|Firehose|")
+		} else if strings.Contains(m, "-.->|app logs|") {
+			t.Error("the diagram ships app logs with central_logs off")
+		}
+		for _, name := range cfg.AccountNames() {
+			a := cfg.Accounts[name]
+			want = append(want, name+" ("+a.ID+")")
+			if a.VPC != nil {
+				want = append(want, a.VPC.CIDR)
+			}
+			if a.Kind == config.KindApp {
+				env := envName(cfg, name)
+				want = append(want, mermaidID(name)+"_vpc <-->|VPC peering| "+mermaidID(shared)+"_vpc", "Aurora "+env, "Redis "+env, a.Database.Engine)
+				for _, svc := range a.ServiceNames() {
+					want = append(want, "ECS service "+env+"-"+svc)
+				}
 			}
 		}
-	}
-	for _, w := range want {
-		if !strings.Contains(m, w) {
-			t.Errorf("the diagram lacks %q", w)
+		for _, w := range want {
+			if !strings.Contains(m, w) {
+				t.Errorf("the diagram lacks %q", w)
+			}
 		}
-	}
+	})
 }
 
 func mermaidID(s string) string { return strings.ReplaceAll(s, "-", "_") }
@@ -88,18 +101,22 @@ func mermaidID(s string) string { return strings.ReplaceAll(s, "-", "_") }
 // back and compares every stack's counts with its synthesized JSON, and the
 // notable sizes with the example config.
 func TestInventoryCountsMatchTheSynthesizedStacks(t *testing.T) {
-	cfg, got := synthesizedArchitecture(t)
+	eachConfig(t, func(t *testing.T, f fixture) { inventoryMatches(t, f) })
+}
+
+func inventoryMatches(t *testing.T, f fixture) {
+	cfg, got := synthesizedArchitecture(t, f)
 	var out bytes.Buffer
 	if err := architecture.WriteInventory(&out, architecture.Inventory(got)); err != nil {
 		t.Fatal(err)
 	}
 	printed := parseInventory(t, out.String())
-	names := stackNames(t, offline(t))
+	names := stackNames(t, offlineSynthOf(t, f))
 	if len(printed) != len(names) {
 		t.Errorf("the inventory has %d stacks, the synth %d", len(printed), len(names))
 	}
 	for _, name := range names {
-		s := readStack(t, offline(t), name)
+		s := readStack(t, offlineSynthOf(t, f), name)
 		p := printed[name]
 		if p == nil {
 			t.Errorf("the inventory lacks stack %s", name)
@@ -130,7 +147,7 @@ func TestInventoryCountsMatchTheSynthesizedStacks(t *testing.T) {
 		if a.Kind != config.KindApp {
 			continue
 		}
-		env := cfg.NamePrefix + "-" + name
+		env := envName(cfg, name)
 		wantSize(t, printed[name], "EC2 "+env+"-ecs-hosts", fmt.Sprintf("%s, min %d, max %d", a.ECS.InstanceType, a.ECS.MinSize, a.ECS.MaxSize))
 		wantSize(t, printed[name], "Aurora "+env, fmt.Sprintf("%d x %s", a.Database.Instances, a.Database.InstanceClass))
 		wantSize(t, printed[name], "Redis "+env, fmt.Sprintf("%d x %s", *a.Cache.Replicas+1, a.Cache.NodeType))

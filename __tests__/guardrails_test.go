@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 
+	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/synth"
 	"github.com/acme/landing-zone/internal/tf"
@@ -82,19 +84,35 @@ func TestAWaiverWithAReasonSilencesOneRuleOnOneResource(t *testing.T) {
 	guardrails.Waive("dev/key", guardrails.RuleKMSRotation, "")
 }
 
-// TestTheExampleSynthPassesEveryGuardrail: the real synth goes through the
+// TestEverySynthPassesEveryGuardrail: every synth goes through the
 // guardrails (synthInto uses synth.Run); check again explicitly, and require
-// that the allow-list really has the VPN port and the public ALBs.
-func TestTheExampleSynthPassesEveryGuardrail(t *testing.T) {
-	cfg := loadExample(t)
-	vs, err := guardrails.Check(online(t), stacks.GuardrailOptions(cfg))
-	if err != nil || len(vs) != 0 {
-		t.Fatalf("violations in the example synth: %v %v", vs, err)
-	}
-	opts := stacks.GuardrailOptions(cfg)
-	if len(opts.InternetIngress) != 7 || len(opts.ProdStacks) != 2 {
-		t.Errorf("allow-list %v, prod stacks %v: want 3 public ALBs x 2 ports + the VPN port, and prod + bootstrap-prod", opts.InternetIngress, opts.ProdStacks)
-	}
+// that the allow-list really has the VPN port and each app account's public
+// ALB, and that the prod stacks are the prod-profile accounts and their
+// bootstrap stacks.
+func TestEverySynthPassesEveryGuardrail(t *testing.T) {
+	eachConfig(t, func(t *testing.T, f fixture) {
+		cfg := f.Cfg
+		opts := stacks.GuardrailOptions(cfg)
+		vs, err := guardrails.Check(synthOf(t, f), opts)
+		if err != nil || len(vs) != 0 {
+			t.Fatalf("violations in the synth of %s: %v %v", f.Path, vs, err)
+		}
+		apps := appAccounts(cfg)
+		var prod []string
+		for _, name := range apps {
+			if cfg.Accounts[name].Profile == config.ProfileProd {
+				prod = append(prod, name, "bootstrap-"+name)
+			}
+		}
+		_, shared := cfg.AccountOfKind(config.KindShared)
+		vpn := guardrails.Opening{Group: cfg.NamePrefix + "-openvpn", Protocol: "udp", Port: shared.VPN.Port}
+		if len(opts.InternetIngress) != 2*len(apps)+1 || !slices.Contains(opts.InternetIngress, vpn) {
+			t.Errorf("allow-list %v: want %d public ALBs x 2 ports + %v", opts.InternetIngress, len(apps), vpn)
+		}
+		if !slices.Equal(opts.ProdStacks, prod) {
+			t.Errorf("prod stacks %v, want %v", opts.ProdStacks, prod)
+		}
+	})
 }
 
 // TestAGuardrailViolationWritesNothing adds a key without rotation to the

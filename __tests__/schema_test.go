@@ -28,17 +28,35 @@ func TestSchemaFileIsCurrent(t *testing.T) {
 	}
 }
 
-func TestSchemaCommentHeadsTheExampleConfig(t *testing.T) {
-	first, _, _ := strings.Cut(exampleYAML(t), "\n")
-	if first != "# yaml-language-server: $schema=./config.schema.json" {
-		t.Errorf("the example config's first line is %q; editors find the schema through it", first)
+// TestSchemaCommentHeadsTheConfig: editors find the schema through the
+// first line of the repository's config.yaml (and of the example fixture,
+// its copy).
+func TestSchemaCommentHeadsTheConfig(t *testing.T) {
+	const want = "# yaml-language-server: $schema=./config.schema.json"
+	for _, file := range []string{repoConfig, exampleConfig} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(string(b), "\n"); first != want {
+			t.Errorf("%s starts with %q; keep %q as its first line, editors find the schema through it", file, first, want)
+		}
 	}
 }
 
-func TestSchemaAcceptsTheExampleConfig(t *testing.T) {
-	if errs := validateYAML(t, loadSchema(t), exampleYAML(t)); len(errs) > 0 {
-		t.Errorf("the example config breaks its schema:\n  %s", strings.Join(errs, "\n  "))
-	}
+// TestSchemaAcceptsEveryConfig: every fixture and config.yaml, which the
+// loader accepts, satisfies the schema too.
+func TestSchemaAcceptsEveryConfig(t *testing.T) {
+	s := loadSchema(t)
+	eachConfig(t, func(t *testing.T, f fixture) {
+		b, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := validateYAML(t, s, string(b)); len(errs) > 0 {
+			t.Errorf("%s breaks the schema:\n  %s", f.Path, strings.Join(errs, "\n  "))
+		}
+	})
 }
 
 // TestSchemaRejectsWhatTheLoaderRejects shows that the schema (and the

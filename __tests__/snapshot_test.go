@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,8 +16,9 @@ import (
 	"github.com/acme/landing-zone/stacks"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden snapshots under testdata/snapshots")
+var update = flag.Bool("update", false, "rewrite the golden snapshots under testdata/snapshots/<fixture>")
 
+// snapshotDir holds one folder of golden files per fixture.
 const snapshotDir = "testdata/snapshots"
 
 // regenerate is the one command that refreshes every snapshot.
@@ -50,6 +53,9 @@ func TestMain(m *testing.M) {
 	if len(synthSeconds) > 0 {
 		fmt.Printf("phase synth: online %.1fs, offline %.1fs (%d online and %d offline synths of distinct configs, all stacks)\n",
 			synthSeconds["online"], synthSeconds["offline"], synthCount["online"], synthCount["offline"])
+		for _, name := range slices.Sorted(maps.Keys(synthPaidBy)) {
+			fmt.Printf("phase synth-in: %s %.1f\n", name, synthPaidBy[name])
+		}
 	}
 	for _, d := range sharedDirs {
 		os.RemoveAll(d)
@@ -58,14 +64,43 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestSnapshots compares every stack of the real (online) synth of the
-// example config with its golden file.
+// TestSnapshots compares every stack of the real (online) synth of each
+// fixture under testdata/configs with its golden file in
+// testdata/snapshots/<fixture>/. The repository's config.yaml has none: a
+// fork changes it, and the property tests cover it.
 func TestSnapshots(t *testing.T) {
-	out := online(t)
+	names := fixtureNames(t)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) { checkSnapshots(t, fixtureConfig(t, name)) })
+	}
+	// Snapshot folders of fixtures that are gone, or files of the old flat
+	// layout, would never be compared again.
+	entries, err := os.ReadDir(snapshotDir)
+	if err != nil && !*update {
+		t.Fatalf("%v: run %s", err, regenerate)
+	}
+	for _, e := range entries {
+		if e.IsDir() && slices.Contains(names, e.Name()) {
+			continue
+		}
+		stale := filepath.Join(snapshotDir, e.Name())
+		if *update {
+			if err := os.RemoveAll(stale); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s belongs to no fixture in %s: run %s", stale, fixtureDir, regenerate)
+	}
+}
+
+func checkSnapshots(t *testing.T, f fixture) {
+	out := synthOf(t, f)
 	names := stackNames(t, out)
+	dir := filepath.Join(snapshotDir, f.Name)
 	if *update {
-		os.RemoveAll(snapshotDir)
-		if err := os.MkdirAll(snapshotDir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +109,7 @@ func TestSnapshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join(snapshotDir, name+".tf.json")
+		golden := filepath.Join(dir, name+".tf.json")
 		if *update {
 			if err := os.WriteFile(golden, got, 0o644); err != nil {
 				t.Fatal(err)
@@ -83,24 +118,26 @@ func TestSnapshots(t *testing.T) {
 		}
 		want, err := os.ReadFile(golden)
 		if err != nil {
-			t.Errorf("stack %s has no snapshot: run %s", name, regenerate)
+			t.Errorf("stack %s of fixture %s has no snapshot: run %s", name, f.Name, regenerate)
 			continue
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("stack %s differs from %s:\n%s\nIf the change is intended, run %s", name, golden, lineDiff(string(want), string(got)), regenerate)
 		}
 	}
-	goldens, _ := filepath.Glob(filepath.Join(snapshotDir, "*.tf.json"))
+	goldens, _ := filepath.Glob(filepath.Join(dir, "*.tf.json"))
 	if !*update && len(goldens) != len(names) {
-		t.Errorf("%d snapshots for %d stacks: a stack was added or removed; run %s", len(goldens), len(names), regenerate)
+		t.Errorf("%d snapshots for %d stacks of fixture %s: a stack was added or removed; run %s", len(goldens), len(names), f.Name, regenerate)
 	}
 }
 
 // TestSynthIsDeterministic synthesizes a second time and requires every
-// output file to be byte-identical to the first.
+// output file to be byte-identical to the first. It uses the fixture with
+// the most accounts and services: map order is what could vary.
 func TestSynthIsDeterministic(t *testing.T) {
-	first := online(t)
-	second := synthInto(t, loadExample(t), stacks.Options{}, t.TempDir())
+	f := fixtureConfig(t, "eu-four-apps")
+	first := synthOf(t, f)
+	second := synthInto(t, f.Cfg, stacks.Options{}, t.TempDir())
 	files := 0
 	err := filepath.WalkDir(first, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -14,6 +14,8 @@
 //     app (cdktf.json "app");
 //   - reach: the reachability proof every synth runs, per fixture config
 //     and config.yaml (-reach: only this one).
+//   - access: the IAM proof every synth runs, likewise (-access: only
+//     this one).
 //
 // Each runs with fastload off and on. The full synth also runs on with an
 // empty cache (the first synth on a machine splits the provider's types)
@@ -43,8 +45,9 @@ import (
 )
 
 var (
-	runs      = flag.Int("n", 5, "timed runs per scenario and variant")
-	reachOnly = flag.Bool("reach", false, "time only the reachability proof")
+	runs       = flag.Int("n", 5, "timed runs per scenario and variant")
+	reachOnly  = flag.Bool("reach", false, "time only the reachability proof")
+	accessOnly = flag.Bool("access", false, "time only the IAM proof")
 )
 
 type scenario struct {
@@ -94,6 +97,10 @@ func main() {
 		benchReach(env, app, root)
 		return
 	}
+	if *accessOnly {
+		benchAccess(env, app, root)
+		return
+	}
 	config := filepath.Join(root, "config.yaml")
 	scaled, grown := writeScaled(config, filepath.Join(tmp, "scaled.yaml"))
 
@@ -125,6 +132,7 @@ func main() {
 	}
 	report(env, scenarios, results, grown)
 	benchReach(env, app, root)
+	benchAccess(env, app, root)
 }
 
 // without is the variant with one speed-up left out.

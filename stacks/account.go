@@ -15,6 +15,7 @@ import (
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -44,6 +45,17 @@ type Options struct {
 	// only `landing-zone reach` sets it, to show the whole table of a
 	// config whose flows fail.
 	SkipReach bool
+	// CI is who runs Terraform (LZ_CI): a person (the zero value), whose
+	// providers and backend assume each account's deploy_role, or a GitHub
+	// Actions job signed in as github-plan or github-apply in the stack's
+	// account, whose credentials the default provider and the backend use
+	// as they are (internal/ci). Bootstrap stacks, which CI never runs,
+	// always assume deploy_role. Ignored with Offline.
+	CI ci.Mode
+	// SkipAccess leaves the IAM proof out of the synth (internal/synth);
+	// only `landing-zone access` sets it, to show the whole table of a
+	// config whose questions fail.
+	SkipAccess bool
 	// Extend, for tests only, runs after every stack is built, to add
 	// resources the product never makes (e.g. to prove a guardrail fires).
 	Extend func(*Landing)
@@ -64,6 +76,9 @@ type Account struct {
 	Account   *config.Account
 	Config    *config.Config
 	Options   Options
+	// Chain is who the stack's providers and backend run as (ci.ChainOf);
+	// bootstrap stacks always use a person's chain.
+	Chain ci.Chain
 	// Topics are the account's alarm topics (addMonitoring).
 	Topics    *alarms.Topics
 	logKey    *kms.Key
@@ -83,6 +98,11 @@ func newAccount(app cdktf.App, cfg *config.Config, name, stackName string, backe
 		Stack:     cdktf.NewTerraformStack(app, tf.S(stackName)),
 		StackName: stackName, Name: name, Account: cfg.Accounts[name], Config: cfg, Options: opts,
 	}
+	mode := opts.CI
+	if backend == bootstrapState {
+		mode = ci.Human
+	}
+	a.Chain = ci.ChainOf(cfg, name, mode)
 	a.provider()
 	a.backend(backend)
 	a.Stack.AddOverride(tf.S("terraform.required_providers.aws.version"), tf.S(ProviderConstraint))
@@ -101,13 +121,14 @@ func (a *Account) Tags() map[string]string {
 }
 
 func (a *Account) provider() {
-	a.newProvider("aws", "", a.Account)
+	a.newProvider("aws", "", a.Account, a.Chain.Default)
 }
 
 // newProvider configures the AWS provider for an account: pinned to it with
-// allowed_account_ids and assuming its deploy role, or offline. alias is ""
-// for the stack's default provider.
-func (a *Account) newProvider(id, alias string, acct *config.Account) provider.AwsProvider {
+// allowed_account_ids and assuming the roles of chain in order (none: the
+// environment's credentials as they are), or offline. alias is "" for the
+// stack's default provider.
+func (a *Account) newProvider(id, alias string, acct *config.Account, chain []string) provider.AwsProvider {
 	pc := &provider.AwsProviderConfig{
 		Region:      tf.S(a.Config.Region),
 		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: tf.Tags(a.Tags())}},
@@ -123,13 +144,23 @@ func (a *Account) newProvider(id, alias string, acct *config.Account) provider.A
 		pc.SkipRegionValidation = tf.B(true)
 	} else {
 		pc.AllowedAccountIds = tf.Strs(acct.ID)
-		pc.AssumeRole = &[]*provider.AwsProviderAssumeRole{{
-			RoleArn:     tf.S(acct.DeployRoleARN()),
-			SessionName: tf.S("landing-zone-" + a.StackName),
-		}}
+		// More than one assume_role block chains the roles (provider 5.68+).
+		var roles []*provider.AwsProviderAssumeRole
+		for _, arn := range chain {
+			roles = append(roles, &provider.AwsProviderAssumeRole{RoleArn: tf.S(arn), SessionName: tf.S("landing-zone-" + a.StackName)})
+		}
+		if len(roles) > 0 {
+			pc.AssumeRole = &roles
+		}
 	}
 	return provider.NewAwsProvider(a.Stack, tf.S(id), pc)
 }
+
+// StateKey is the stack's state object in the account's state bucket.
+func (a *Account) StateKey() string { return StateKey(a.StackName) }
+
+// StateKey is a stack's state object in its account's state bucket.
+func StateKey(stack string) string { return stack + "/terraform.tfstate" }
 
 // StateNames returns the account's state bucket, lock table and key names.
 func (a *Account) StateNames() statebackend.Names {
@@ -153,12 +184,18 @@ func (a *Account) backend(kind backendKind) {
 		n := a.StateNames()
 		c := &cdktf.S3BackendConfig{
 			Bucket:        tf.S(n.Bucket),
-			Key:           tf.S(a.StackName + "/terraform.tfstate"),
+			Key:           tf.S(a.StateKey()),
 			Region:        tf.S(a.Config.Region),
 			DynamodbTable: tf.S(n.Table),
 			Encrypt:       tf.B(true),
 			KmsKeyId:      tf.S("arn:aws:kms:" + a.Config.Region + ":" + a.Account.ID + ":alias/" + n.KeyAlias),
-			AssumeRole:    &cdktf.S3BackendAssumeRoleConfig{RoleArn: tf.S(a.Account.DeployRoleARN())},
+		}
+		// The backend takes one role: CI's chains have none, people's one.
+		if len(a.Chain.Backend) > 1 {
+			panic("stacks: the S3 backend assumes one role at most (" + a.StackName + ")")
+		}
+		if len(a.Chain.Backend) == 1 {
+			c.AssumeRole = &cdktf.S3BackendAssumeRoleConfig{RoleArn: tf.S(a.Chain.Backend[0])}
 		}
 		if e != nil {
 			// The stand-ins have no STS, IAM roles, instance metadata or

@@ -1,9 +1,13 @@
 package stacks
 
 import (
+	"fmt"
 	"hash/fnv"
 	"maps"
 	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/alb"
 	"github.com/acme/landing-zone/constructs/aurora"
@@ -18,7 +22,6 @@ import (
 	"github.com/acme/landing-zone/constructs/secrets"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
-	"github.com/acme/landing-zone/internal/tf"
 )
 
 // App is an app environment's stack: its network plus the layers that run
@@ -68,6 +71,7 @@ func NewAppAccount(n *Network) *App {
 		Name: env, VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivateApp), VpcCIDR: vpc.CIDR,
 		InstanceType: acct.ECS.InstanceType, MinSize: acct.ECS.MinSize, MaxSize: acct.ECS.MaxSize,
 		AgentParameter: agent.Parameter, HostStatements: agent.Statements,
+		RefreshSchedule: ecscluster.WeeklyCron(acct.ECS.HostRefresh), AccountID: acct.ID, Region: cfg.Region,
 	})
 	a.addDataStores(prod)
 	a.SecretsKey = kms.New(a.Stack, "secrets-key", kms.Props{
@@ -83,10 +87,50 @@ func NewAppAccount(n *Network) *App {
 
 func (a *App) envName() string { return a.Config.NamePrefix + "-" + a.Name }
 
+// DatabaseUserSetup is the script that creates an app account's
+// IAM-authenticated database users (aurora.SetupScript), as the stack runs
+// it at apply time, for running again by hand with the account's
+// credentials (`landing-zone db-users ACCOUNT`).
+func DatabaseUserSetup(cfg *config.Config, account string) (string, error) {
+	acct := cfg.Accounts[account]
+	if acct == nil || acct.Kind != config.KindApp {
+		var apps []string
+		for _, n := range cfg.AccountNames() {
+			if cfg.Accounts[n].Kind == config.KindApp {
+				apps = append(apps, n)
+			}
+		}
+		return "", fmt.Errorf("%q is not an app account; the app accounts are %s", account, strings.Join(apps, ", "))
+	}
+	var users []string
+	for _, name := range acct.ServiceNames() {
+		if acct.Services[name].UseDatabase {
+			users = append(users, aurora.UserName(name))
+		}
+	}
+	if len(users) == 0 {
+		return "# No service of " + account + " uses the database.\n", nil
+	}
+	id := cfg.NamePrefix + "-" + account
+	arn := "arn:aws:rds:" + cfg.Region + ":" + acct.ID + ":cluster:" + id
+	return aurora.SetupScript(acct.Database.Engine, cfg.Region, id, arn, acct.Database.DatabaseName, users, ""), nil
+}
+
 func (a *App) addDataStores(prod bool) {
 	cfg, acct, vpc := a.Config, a.Account.Account, a.VPC
 	db := acct.Database
+	var users []string
+	for _, name := range acct.ServiceNames() {
+		if acct.Services[name].UseDatabase {
+			users = append(users, aurora.UserName(name))
+		}
+	}
+	setupRole := ""
+	if len(a.Chain.Default) > 0 {
+		setupRole = a.Chain.Default[0] // a person's deploy_role; CI is already in the account
+	}
 	a.Database = aurora.New(a.Stack, "db", aurora.Props{
+		Users: users, SetupRole: setupRole,
 		Name: a.envName(), Engine: db.Engine, EngineVersion: db.EngineVersion,
 		InstanceClass: db.InstanceClass, Instances: db.Instances, AZs: vpc.AZs,
 		SubnetIDs: vpc.SubnetIDs(network.PrivatePersistence), VpcID: vpc.ID,
@@ -121,14 +165,15 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		secretRefs[sec.Name] = sec.ARN
 	}
 	execGrants, taskGrants := set.ReadStatements(), []iam.Statement(nil)
+	var after []cdktf.ITerraformDependable
 	if s.UseDatabase {
+		// Its own user, by IAM authentication: no password, and never the
+		// master user (help/deploy-app.md).
+		user := aurora.UserName(name)
 		env["DB_PORT"], env["DB_NAME"] = strconv.Itoa(a.Database.Port), a.Database.DatabaseName
-		env["DB_HOST"] = *a.Database.Endpoint
-		secretRefs["DB_USER"] = tf.S(*a.Database.SecretARN + ":username::")
-		secretRefs["DB_PASSWORD"] = tf.S(*a.Database.SecretARN + ":password::")
-		execGrants = append(execGrants,
-			iam.Allow("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, *a.Database.SecretARN),
-			iam.Allow("DecryptDatabaseSecret", []string{"kms:Decrypt"}, *a.Database.Key.ARN))
+		env["DB_HOST"], env["DB_USER"], env["DB_AUTH"] = *a.Database.Endpoint, user, "iam"
+		taskGrants = append(taskGrants, a.Database.ConnectStatement(user))
+		after = append(after, a.Database.UsersReady)
 	}
 	if s.UseCache {
 		env["REDIS_HOST"], env["REDIS_PORT"], env["REDIS_USER"] = *a.Cache.PrimaryEndpoint, strconv.Itoa(redis.Port), a.Cache.User
@@ -142,7 +187,7 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		LoadBalancer: lb, HostHeader: host, PathPattern: s.Path, Priority: priority,
 		Env: env, Secrets: secretRefs, ExecutionStatements: execGrants, TaskStatements: taskGrants,
 		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, ZeroDowntime: prod,
-		AccountID: acct.ID, Region: cfg.Region,
+		After: after, AccountID: acct.ID, Region: cfg.Region,
 	})
 	if s.UseDatabase {
 		a.Database.AllowFrom(name, svc.SecurityGroup)
@@ -192,7 +237,7 @@ func (a *App) appOutputs() {
 	a.Output("service_urls", "URL of each service", a.ServiceURLs)
 	a.Output("db_endpoint", "Aurora writer endpoint", a.Database.Endpoint)
 	a.Output("db_reader_endpoint", "Aurora reader endpoint", a.Database.ReaderEndpoint)
-	a.Output("db_secret_arn", "ARN of the RDS-managed master secret (the value stays in Secrets Manager)", a.Database.SecretARN)
+	a.Output("db_secret_arn", "ARN of the RDS-managed master secret, for the user setup only: services connect as their own users (the value stays in Secrets Manager)", a.Database.SecretARN)
 	a.Output("redis_endpoint", "Redis primary endpoint (TLS, IAM authentication)", a.Cache.PrimaryEndpoint)
 	a.Output("redis_user", "Redis user that services authenticate as with IAM", a.Cache.User)
 	a.Output("public_zone_name_servers", "Name servers to delegate "+a.DNS.Zone+" to from the parent zone", a.DNS.NameServers)

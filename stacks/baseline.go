@@ -12,7 +12,6 @@ import (
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
-	"github.com/acme/landing-zone/internal/iam"
 )
 
 // addBaseline gives every account stack the security baseline (see
@@ -110,7 +109,8 @@ func (a *Account) addIAMUsers() {
 		}
 		group := iamusers.Group{Name: name, RoleARNs: arns}
 		if name == config.VPNGroupName {
-			group.Statements = []iam.Statement{vpn.DownloadOwnProfile(vpnProfileBucket(a.Config))}
+			_, shared := a.Config.AccountOfKind(config.KindShared)
+			group.Statements = vpn.DownloadOwnProfile(vpnProfileBucket(a.Config), a.Config.Region, shared.ID)
 		}
 		groups = append(groups, group)
 	}

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/acme/landing-zone/constructs/githuboidc"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
 )
@@ -9,28 +10,35 @@ import (
 // addCI lets GitHub Actions reach every account: the landing zone's own
 // plan and apply roles everywhere, a push role per application repository
 // in shared-services, and in the app accounts a role per service that may
-// roll out that service only.
+// roll out that service only (in prod, only from the repository's prod
+// GitHub environment).
 func (l *Landing) addCI() {
 	cfg := l.Logs.Config
 	oidc := map[*Account]*githuboidc.OIDC{}
+	_, shared := cfg.AccountOfKind(config.KindShared)
 	for _, a := range l.accountStacks() {
 		n := a.StateNames()
+		var planAssumes []string
+		if a.Account.Kind == config.KindApp {
+			planAssumes = []string{ci.RoleARN(shared.ID, ci.PeeringRole(cfg, a.Name, false))}
+		}
 		o := githuboidc.New(a.Stack, "github", githuboidc.Props{
 			Repo: cfg.SourceRepo, Environment: a.StackName,
 			StateBucket: n.Bucket, LockTable: n.Table, StateKeyAlias: n.KeyAlias,
 			AccountID: a.Account.ID, Region: cfg.Region,
+			PlanAssumes:    planAssumes,
+			PlanParameters: []string{ProductParameters(cfg, a.Account.ID), PublicParameters(cfg)},
 		})
 		a.Output("github_plan_role_arn", "Role pull requests plan with", o.PlanRoleARN)
 		a.Output("github_apply_role_arn", "Role the main branch deploys with", o.ApplyRoleARN)
 		oidc[a] = o
 	}
-	shared := l.Shared.Account.Account
 	for _, name := range shared.ECR.RepositoryNames() {
 		repo := shared.ECR.Repositories[name].GitHubRepo
 		if repo == "" {
 			continue
 		}
-		oidc[l.Shared.Account].AddRepoRole("push-"+name, "github-push-"+name, repo, l.pushStatements(name))
+		oidc[l.Shared.Account].AddRepoRole("push-"+name, "github-push-"+name, ci.MainBranchSubject(repo), l.pushStatements(name))
 	}
 	for _, app := range l.Apps {
 		for _, svc := range app.Account.Account.ServiceNames() {
@@ -39,7 +47,10 @@ func (l *Landing) addCI() {
 				continue
 			}
 			s := app.Services[svc]
-			oidc[app.Account].AddRepoRole("deploy-"+svc, "github-deploy-"+svc, repo, []iam.Statement{
+			// Prod deploys only from the repository's GitHub environment
+			// named after the stack, whose reviewers approve each one.
+			subject := ci.DeploySubject(cfg, app.Name, repo)
+			oidc[app.Account].AddRepoRole("deploy-"+svc, "github-deploy-"+svc, subject, []iam.Statement{
 				iam.Allow("RollOutService", []string{"ecs:DescribeServices", "ecs:UpdateService"}, s.ServiceARN),
 				// Task definitions cannot be scoped by resource.
 				iam.Allow("RegisterRevisions", []string{"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}, "*"),
@@ -48,6 +59,19 @@ func (l *Landing) addCI() {
 			})
 		}
 	}
+}
+
+// ProductParameters matches the SSM parameters the product makes in an
+// account (the CloudWatch agent configurations, /<prefix>-...): plans may
+// read them, and no other parameter.
+func ProductParameters(cfg *config.Config, accountID string) string {
+	return "arn:aws:ssm:" + cfg.Region + ":" + accountID + ":parameter/" + cfg.NamePrefix + "-*"
+}
+
+// PublicParameters matches the parameters AWS publishes for every account
+// (/aws/service/..., such as the current AMIs): plans may read them.
+func PublicParameters(cfg *config.Config) string {
+	return "arn:aws:ssm:" + cfg.Region + "::parameter/aws/service/*"
 }
 
 // pushStatements let a repository's CI push to one ECR repository.

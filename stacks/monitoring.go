@@ -6,6 +6,8 @@ import (
 	"github.com/acme/landing-zone/constructs/alarms"
 	"github.com/acme/landing-zone/constructs/centrallogs"
 	"github.com/acme/landing-zone/constructs/costs"
+	"github.com/acme/landing-zone/constructs/cwagent"
+	"github.com/acme/landing-zone/constructs/ecscluster"
 	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/internal/config"
@@ -13,8 +15,9 @@ import (
 
 // addMonitoring gives every account its alarm topics and cost alerts, and
 // watches what each stack runs: NAT gateways and the VPN server in
-// shared-services; load balancers, services, Aurora, Redis, NAT gateways
-// and public URLs in the app accounts, with a dashboard per environment.
+// shared-services; load balancers, services, the ECS cluster and its hosts,
+// Aurora, Redis, NAT gateways and public URLs in the app accounts, with a
+// dashboard per environment.
 func (l *Landing) addMonitoring() {
 	cfg := l.Logs.Config
 	for _, a := range l.accountStacks() {
@@ -33,6 +36,7 @@ func (l *Landing) addMonitoring() {
 	w := l.Shared.watch
 	watchNAT(w, l.Shared.VPC)
 	w.Instance("vpn", l.vpn.ASGName)
+	w.VPNServer("vpn", l.vpn.ASGName)
 	for _, app := range l.Apps {
 		app.watchApp()
 	}
@@ -98,6 +102,16 @@ func (a *App) watchApp() {
 	}
 	d.Graph("ECS service CPU %", "Average", cpu...)
 	d.Graph("ECS service memory %", "Average", mem...)
+	hosts := ecscluster.HostsName(a.Cluster.Name)
+	w.Hosts("ecs-hosts", hosts)
+	w.ReleaseAge("ecs-hosts", hosts)
+	w.RefreshFailures("ecs-hosts", hosts)
+	w.Cluster(a.Cluster.Name, hosts)
+	d.Graph("ECS hosts: fullest memory and disk %, cluster reservation %", "Maximum",
+		[]any{cwagent.Namespace, "mem_used_percent", "AutoScalingGroupName", hosts},
+		[]any{cwagent.Namespace, "disk_used_percent", "AutoScalingGroupName", hosts},
+		[]any{"AWS/ECS", "CPUReservation", "ClusterName", a.Cluster.Name},
+		[]any{"AWS/ECS", "MemoryReservation", "ClusterName", a.Cluster.Name})
 	w.Database(a.Database.ID, a.Database.Instances > 1)
 	d.Graph("Aurora CPU % and connections", "Maximum",
 		[]any{"AWS/RDS", "CPUUtilization", "DBClusterIdentifier", a.Database.ID},

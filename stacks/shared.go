@@ -6,6 +6,7 @@ import (
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/peering"
 	"github.com/acme/landing-zone/constructs/vpn"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -122,9 +123,10 @@ func (l *Landing) addSharedServices() {
 	shared.Output("ecr_repository_urls", "Push images here", repositoryURLs(cfg, acct))
 
 	for _, app := range l.Apps {
+		app.addPeeringRoles(shared)
 		app.Peering = peering.New(app.Stack, "peering", peering.Props{
 			Name: cfg.NamePrefix + "-" + app.Name + "-to-" + shared.Name,
-			VPC:  app.VPC, Peer: app.newProvider("aws-shared", "shared", acct),
+			VPC:  app.VPC, Peer: app.newProvider("aws-shared", "shared", acct, app.Chain.Shared),
 			PeerAccountID: acct.ID, Region: cfg.Region,
 			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc, peeredTiers(acct)),
 			Tiers: peeredTiers(app.Account.Account),
@@ -136,6 +138,23 @@ func (l *Landing) addSharedServices() {
 		// environment's internal names.
 		app.DNS.ShareWith("private-zone-to-management", app.Peering.PeerVPCID, cfg.Region, app.Peering.Peer)
 	}
+}
+
+// addPeeringRoles makes, in shared-services, the two roles the app stack's
+// shared provider assumes (ci.ChainOf): the write role for the account's
+// github-apply and its deploy_role (people), the read role for its
+// github-plan. Unlike shared-services' own deploy_role, neither reaches
+// anything in shared-services but the peering, its routes and the zone
+// association.
+func (a *App) addPeeringRoles(shared *Network) {
+	cfg, acct := a.Config, a.Account.Account
+	peering.NewRoles(shared.Stack, "peering-roles-"+a.Name, peering.RolesProps{
+		WriteName: ci.PeeringRole(cfg, a.Name, true), ReadName: ci.PeeringRole(cfg, a.Name, false),
+		AppAccountID:  acct.ID,
+		Writers:       []string{ci.RoleARN(acct.ID, ci.ApplyRole), acct.DeployRoleARN()},
+		Readers:       []string{ci.RoleARN(acct.ID, ci.PlanRole)},
+		PeerAccountID: shared.Account.Account.ID, Region: cfg.Region, PeerVPCID: shared.VPC.ID,
+	})
 }
 
 // allowOperators opens the environment's data stores to the VPN server's

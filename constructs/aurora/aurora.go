@@ -4,9 +4,17 @@
 // a cluster parameter group, with Performance Insights, enhanced monitoring
 // and log exports to KMS-encrypted log groups with retention.
 //
+// Services never see the master user: each connects as its own database
+// user through IAM database authentication (ConnectStatement grants
+// rds-db:connect as that user only). The users are created in the
+// database at apply time, before the services start, through the RDS Data
+// API with the master secret (SetupScript); rotating the master secret
+// changes nothing for them.
+//
 // It owns the cluster, instances, subnet group, parameter group, security
-// group, key, monitoring role and log groups. Callers open it to their
-// services with AllowFrom; nothing else can reach it. Entry point: New.
+// group, key, monitoring role, log groups and the user setup. Callers open
+// it to their services with AllowFrom; nothing else can reach it. Entry
+// point: New.
 package aurora
 
 import (
@@ -61,6 +69,14 @@ type Props struct {
 	// Required.
 	LogKey           *kms.Key
 	LogRetentionDays int
+	// Users are the IAM-authenticated database users to create (UserName
+	// of each service that uses the database). Default: none.
+	Users []string
+	// SetupRole is the role the user setup assumes first: a person's
+	// deploy_role; "" runs it with the environment's credentials (CI's
+	// github-apply). The setup runs where Terraform runs and needs bash
+	// and the AWS CLI there.
+	SetupRole string
 	// AccountID and Region build ARNs. Required.
 	AccountID, Region string
 }
@@ -79,6 +95,14 @@ type Cluster struct {
 	DatabaseName  string
 	// Instances is the writer plus readers.
 	Instances int
+	// ARN is the cluster's ARN, known at synth time; ResourceID its
+	// resource ID (cluster-...), in the ARNs of rds-db:connect.
+	ARN        string
+	ResourceID *string
+	// UsersReady is the user setup: services that connect must wait for it.
+	UsersReady cdktf.ITerraformDependable
+	region     string
+	accountID  string
 }
 
 // New creates the cluster.
@@ -93,7 +117,10 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		p.BackupRetentionDays = 7
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
-	c := &Cluster{ID: p.Name, Port: 5432, DatabaseName: p.DatabaseName, Instances: p.Instances}
+	c := &Cluster{
+		ID: p.Name, Port: 5432, DatabaseName: p.DatabaseName, Instances: p.Instances,
+		ARN: "arn:aws:rds:" + p.Region + ":" + p.AccountID + ":cluster:" + p.Name, region: p.Region, accountID: p.AccountID,
+	}
 	if p.Engine == MySQL {
 		c.Port = 3306
 	}
@@ -127,12 +154,15 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		FinalSnapshotIdentifier:          finalSnapshot(p),
 		CopyTagsToSnapshot:               tf.B(true),
 		IamDatabaseAuthenticationEnabled: tf.B(true),
-		EnabledCloudwatchLogsExports:     tf.Strs(exports(p.Engine)...),
-		Tags:                             tf.Name(p.Name),
-		DependsOn:                        &logs,
+		// The Data API creates the services' users (SetupScript).
+		EnableHttpEndpoint:           tf.B(true),
+		EnabledCloudwatchLogsExports: tf.Strs(exports(p.Engine)...),
+		Tags:                         tf.Name(p.Name),
+		DependsOn:                    &logs,
 	})
+	var instances []cdktf.ITerraformDependable
 	for i := range p.Instances {
-		rdsclusterinstance.NewRdsClusterInstance(s, tf.S(fmt.Sprintf("instance-%d", i+1)), &rdsclusterinstance.RdsClusterInstanceConfig{
+		instance := rdsclusterinstance.NewRdsClusterInstance(s, tf.S(fmt.Sprintf("instance-%d", i+1)), &rdsclusterinstance.RdsClusterInstanceConfig{
 			Identifier:                  tf.S(fmt.Sprintf("%s-%d", p.Name, i+1)),
 			ClusterIdentifier:           cluster.Id(),
 			Engine:                      tf.S(p.Engine),
@@ -149,10 +179,76 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 			PromotionTier:               tf.N(i),
 			Tags:                        tf.Name(fmt.Sprintf("%s-%d", p.Name, i+1)),
 		})
+		instances = append(instances, instance)
 	}
 	c.Endpoint, c.ReaderEndpoint = cluster.Endpoint(), cluster.ReaderEndpoint()
 	c.SecretARN = cluster.MasterUserSecret().Get(tf.N(0)).SecretArn()
+	c.ResourceID = cluster.ClusterResourceId()
+	if len(p.Users) > 0 {
+		c.UsersReady = userSetup(s, p, c, instances)
+	}
 	return c
+}
+
+// UserName is the database user of a service: "svc_" and its name, with
+// underscores for hyphens (at most 28 characters, within MySQL's 32).
+func UserName(service string) string { return "svc_" + strings.ReplaceAll(service, "-", "_") }
+
+// ConnectStatement lets a task role connect as one database user, and as
+// no other (not the master user, not another service's user).
+func (c *Cluster) ConnectStatement(user string) iam.Statement {
+	return iam.Allow("ConnectAsOwnDatabaseUser", []string{"rds-db:connect"},
+		"arn:aws:rds-db:"+c.region+":"+c.accountID+":dbuser:"+*c.ResourceID+"/"+user)
+}
+
+// userSetup creates the users when the cluster's instances are up, before
+// the services that wait for UsersReady, and again when the list changes.
+func userSetup(s constructs.Construct, p Props, c *Cluster, instances []cdktf.ITerraformDependable) cdktf.ITerraformDependable {
+	users := map[string]any{"users": strings.Join(p.Users, ","), "engine": p.Engine}
+	return cdktf.NewDataResource(s, tf.S("users"), &cdktf.DataConfig{
+		TriggersReplace: &users,
+		DependsOn:       &instances,
+		Provisioners: &[]any{&cdktf.LocalExecProvisioner{
+			Type:        tf.S("local-exec"),
+			Interpreter: tf.Strs("bash", "-c"),
+			Command:     tf.S(terraformLiteral(SetupScript(p.Engine, p.Region, p.Name, c.ARN, p.DatabaseName, p.Users, p.SetupRole))),
+			Environment: &map[string]*string{"SECRET_ARN": c.SecretARN},
+		}},
+	})
+}
+
+// terraformLiteral escapes Terraform's template sequences.
+func terraformLiteral(s string) string {
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
+}
+
+// SetupScript is the bash script that creates the IAM-authenticated users
+// through the RDS Data API with the master secret ($SECRET_ARN, or looked
+// up): idempotent, so it may run again at any time (`landing-zone db-users
+// ENV` prints it). With role set it first assumes that role.
+func SetupScript(engine, region, clusterID, clusterARN, database string, users []string, role string) string {
+	var b strings.Builder
+	b.WriteString("set -euo pipefail\n")
+	if role != "" {
+		fmt.Fprintf(&b, "read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN < <(aws sts assume-role --role-arn %s --role-session-name landing-zone-db-users --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)\n", role)
+		b.WriteString("export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n")
+	}
+	fmt.Fprintf(&b, "secret=\"$(printenv SECRET_ARN || aws rds describe-db-clusters --region %s --db-cluster-identifier %s --query 'DBClusters[0].MasterUserSecret.SecretArn' --output text)\"\n", region, clusterID)
+	fmt.Fprintf(&b, "sql() { aws rds-data execute-statement --region %s --resource-arn %s --secret-arn \"$secret\" --database %s --sql \"$1\" --output text > /dev/null; }\n", region, clusterARN, database)
+	for _, u := range users {
+		if engine == MySQL {
+			fmt.Fprintf(&b, "sql \"CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'\"\n", u)
+			fmt.Fprintf(&b, "sql \"GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%%'\"\n", database, u)
+			continue
+		}
+		// CREATE USER has no IF NOT EXISTS in PostgreSQL: a user that
+		// exists is fine, any other error is not.
+		fmt.Fprintf(&b, "if ! out=$(sql \"CREATE USER %s\" 2>&1); then grep -q 'already exists' <<<\"$out\" || { echo \"$out\" >&2; exit 1; }; fi\n", u)
+		fmt.Fprintf(&b, "sql \"GRANT rds_iam TO %s\"\n", u)
+		fmt.Fprintf(&b, "sql \"GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s\"\n", database, u)
+		fmt.Fprintf(&b, "sql \"GRANT USAGE, CREATE ON SCHEMA public TO %s\"\n", u)
+	}
+	return b.String()
 }
 
 // AllowFrom lets members of a client group connect to the database port:

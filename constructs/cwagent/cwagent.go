@@ -64,6 +64,9 @@ func New(scope constructs.Construct, id string, p Props) *Agent {
 		"metrics": map[string]any{
 			"namespace":         Namespace,
 			"append_dimensions": map[string]string{"AutoScalingGroupName": "${aws:AutoScalingGroupName}", "InstanceId": "${aws:InstanceId}"},
+			// Also per group, across its instances (and disks), which is
+			// what the memory and disk alarms watch: instances come and go.
+			"aggregation_dimensions": [][]string{{"AutoScalingGroupName"}},
 			"metrics_collected": map[string]any{
 				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
 				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}},

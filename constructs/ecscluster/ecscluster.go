@@ -1,16 +1,28 @@
 // Package ecscluster makes an ECS cluster with three kinds of capacity: an
 // EC2 Auto Scaling group of ECS-optimized hosts managed by ECS (managed
-// scaling and termination protection), FARGATE and FARGATE_SPOT.
+// scaling, termination protection and draining), FARGATE and FARGATE_SPOT.
+//
+// Hosts are patched by replacement: Amazon Linux 2023 locks dnf to the
+// AMI's release, so a weekly schedule (EventBridge Scheduler) starts an
+// instance refresh that replaces every host, one at a time and each after
+// ECS drained it, with one launched from the latest ECS-optimized AMI, which
+// the launch template resolves from its public SSM parameter at launch.
+// Terraform rolls the hosts the same way when the launch template changes.
 //
 // It owns the cluster, the capacity providers, the hosts' launch template,
-// Auto Scaling group, instance role and security group. It does not own
-// services (constructs/ecsservice) or load balancers. Entry point: New.
+// Auto Scaling group, instance role and security group, and the refresh
+// schedule and its role. It does not own services (constructs/ecsservice),
+// load balancers, or the alarms on the hosts (constructs/monitoring).
+// Entry point: New.
 package ecscluster
 
 import (
 	"bytes"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
 	"text/template"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -21,6 +33,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/schedulerschedule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/role"
@@ -42,6 +55,17 @@ const (
 
 // DefaultRootVolumeGiB sizes each host's encrypted root volume.
 const DefaultRootVolumeGiB = 30
+
+// MetricNamespace holds the hosts' own metrics; ReleaseAgeMetric is the
+// age in days of a host's Amazon Linux release, reported hourly by each
+// host (dimension AutoScalingGroupName).
+const (
+	MetricNamespace  = "LandingZone/Hosts"
+	ReleaseAgeMetric = "ReleaseAgeDays"
+)
+
+// HostsName is the hosts' Auto Scaling group of a cluster.
+func HostsName(cluster string) string { return cluster + "-ecs-hosts" }
 
 //go:embed userdata.sh.tmpl
 var userDataTemplate string
@@ -70,6 +94,40 @@ type Props struct {
 	// agent.
 	AgentParameter string
 	HostStatements []iam.Statement
+	// RefreshSchedule is when, every week, an instance refresh replaces the
+	// hosts from the latest AMI: an EventBridge Scheduler expression in UTC
+	// such as cron(0 4 ? * TUE *) (WeeklyCron). Required.
+	RefreshSchedule string
+	// AccountID and Region build ARNs and the hosts' metric calls.
+	// Required.
+	AccountID, Region string
+}
+
+// RefreshPreferences are the preferences of every instance refresh of the
+// hosts, Terraform's and the weekly one: launch each replacement before
+// its host goes (100 to 200 % healthy), replace the hosts that ECS protects
+// from scale-in (the default waits an hour for the protection to go, then
+// fails), terminate standby hosts, and never skip "matching" hosts: the
+// launch template names the AMI through an SSM parameter, so every host
+// matches it, whatever image it runs.
+var RefreshPreferences = struct {
+	MinHealthyPercentage, MaxHealthyPercentage  int
+	InstanceWarmup                              int
+	ScaleInProtectedInstances, StandbyInstances string
+	SkipMatching                                bool
+}{100, 200, 120, "Refresh", "Terminate", false}
+
+// WeeklyCron turns a weekly UTC time, ddd:hh:mm (config's host_refresh,
+// validated there), into an EventBridge Scheduler cron expression.
+func WeeklyCron(weekly string) string {
+	day, hm, _ := strings.Cut(weekly, ":")
+	hh, mm, _ := strings.Cut(hm, ":")
+	h, err1 := strconv.Atoi(hh)
+	m, err2 := strconv.Atoi(mm)
+	if len(day) != 3 || err1 != nil || err2 != nil {
+		panic("ecscluster.WeeklyCron: want ddd:hh:mm, got " + weekly)
+	}
+	return "cron(" + strconv.Itoa(m) + " " + strconv.Itoa(h) + " ? * " + strings.ToUpper(day) + " *)"
 }
 
 // Cluster is the created cluster.
@@ -83,8 +141,8 @@ type Cluster struct {
 
 // New creates the cluster and its capacity.
 func New(scope constructs.Construct, id string, p Props) *Cluster {
-	if p.Name == "" || p.VpcID == nil || p.InstanceType == "" || p.MaxSize < 1 {
-		panic("ecscluster.New: Name, VpcID, InstanceType and MaxSize are required (" + id + ")")
+	if p.Name == "" || p.VpcID == nil || p.InstanceType == "" || p.MaxSize < 1 || p.RefreshSchedule == "" || p.Region == "" {
+		panic("ecscluster.New: Name, VpcID, InstanceType, MaxSize, RefreshSchedule and Region are required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
 	cluster := ecscluster.NewEcsCluster(s, tf.S("cluster"), &ecscluster.EcsClusterConfig{
@@ -99,11 +157,15 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 	c.HostSecurityGroup.AllowToCIDR("vpc", p.VpcCIDR, securitygroup.AllTraffic("DNS and services inside the VPC"))
 
 	asg := c.hosts(s, p)
+	refreshWeekly(s, p, asg)
 	cp := ecscapacityprovider.NewEcsCapacityProvider(s, tf.S("ec2-capacity"), &ecscapacityprovider.EcsCapacityProviderConfig{
 		Name: tf.S(c.EC2CapacityProvider),
 		AutoScalingGroupProvider: &ecscapacityprovider.EcsCapacityProviderAutoScalingGroupProvider{
 			AutoScalingGroupArn:          asg.Arn(),
 			ManagedTerminationProtection: tf.S("ENABLED"),
+			// ECS moves a host's tasks elsewhere before the group
+			// terminates it (scale-in or refresh).
+			ManagedDraining: tf.S("ENABLED"),
 			ManagedScaling: &ecscapacityprovider.EcsCapacityProviderAutoScalingGroupProviderManagedScaling{
 				Status: tf.S("ENABLED"), TargetCapacity: tf.N(100),
 			},
@@ -122,10 +184,14 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 
 // hosts makes the instance role, launch template and Auto Scaling group.
 func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.AutoscalingGroup {
+	statements := append([]iam.Statement{
+		// Each host reports the age of its Amazon Linux release.
+		iam.Allow("ReportReleaseAge", []string{"cloudwatch:PutMetricData"}, "*").When("StringEquals", "cloudwatch:namespace", MetricNamespace),
+	}, p.HostStatements...)
 	host := role.New(s, "host-role", role.Props{
 		Name:       p.Name + "-ecs-host",
 		Trust:      iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")),
-		Statements: p.HostStatements, PolicyName: "cloudwatch-agent", PolicyID: "host-policy",
+		Statements: statements, PolicyName: "cloudwatch-agent", PolicyID: "host-policy",
 	}).Role
 	name := host.Name()
 	// The two managed policies an ECS host needs, and nothing else: joining
@@ -163,7 +229,7 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 			},
 		}},
 		Monitoring:           &launchtemplate.LaunchTemplateMonitoring{Enabled: tf.B(true)},
-		UserData:             tf.S(RenderUserData(p.Name, p.AgentParameter)),
+		UserData:             tf.S(RenderUserData(p.Name, p.Region, p.AgentParameter)),
 		UpdateDefaultVersion: tf.B(true),
 		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
 			{ResourceType: tf.S("instance"), Tags: tf.Name(p.Name + "-ecs-host")},
@@ -171,12 +237,33 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 		},
 		Tags: tf.Name(p.Name + "-ecs-host"),
 	})
+	pref := RefreshPreferences
 	return autoscalinggroup.NewAutoscalingGroup(s, tf.S("hosts"), &autoscalinggroup.AutoscalingGroupConfig{
-		Name:              tf.S(p.Name + "-ecs-hosts"),
+		Name:              tf.S(HostsName(p.Name)),
 		MinSize:           tf.N(p.MinSize),
 		MaxSize:           tf.N(p.MaxSize),
 		VpcZoneIdentifier: p.SubnetIDs,
-		LaunchTemplate:    &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: tf.S("$Latest")},
+		// The template's version number, not $Latest: a new version (new
+		// user data) is then a change Terraform sees, and rolls the hosts.
+		LaunchTemplate: &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: cdktf.Token_AsString(lt.LatestVersion(), nil)},
+		InstanceRefresh: &autoscalinggroup.AutoscalingGroupInstanceRefresh{
+			Strategy: tf.S("Rolling"),
+			Preferences: &autoscalinggroup.AutoscalingGroupInstanceRefreshPreferences{
+				MinHealthyPercentage: tf.N(pref.MinHealthyPercentage), MaxHealthyPercentage: tf.N(pref.MaxHealthyPercentage),
+				InstanceWarmup:            tf.S(strconv.Itoa(pref.InstanceWarmup)),
+				ScaleInProtectedInstances: tf.S(pref.ScaleInProtectedInstances), StandbyInstances: tf.S(pref.StandbyInstances),
+				SkipMatching: tf.B(pref.SkipMatching),
+			},
+		},
+		// The group's size, for the cluster reservation alarms (free at
+		// one-minute granularity).
+		EnabledMetrics:     tf.Strs("GroupInServiceInstances", "GroupMaxSize", "GroupDesiredCapacity"),
+		MetricsGranularity: tf.S("1Minute"),
+		// Any replacement, refresh or failed health check, launches the new
+		// host before the old one goes.
+		InstanceMaintenancePolicy: &autoscalinggroup.AutoscalingGroupInstanceMaintenancePolicy{
+			MinHealthyPercentage: tf.N(pref.MinHealthyPercentage), MaxHealthyPercentage: tf.N(pref.MaxHealthyPercentage),
+		},
 		// Managed termination protection needs instances protected from
 		// scale-in; ECS decides which are idle.
 		ProtectFromScaleIn: tf.B(true),
@@ -190,12 +277,54 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 	})
 }
 
+// refreshWeekly schedules the weekly instance refresh that replaces the
+// hosts from the latest AMI, with a role that may start exactly that.
+func refreshWeekly(s constructs.Construct, p Props, asg autoscalinggroup.AutoscalingGroup) {
+	name := p.Name + "-ecs-host-refresh"
+	scheduler := role.New(s, "host-refresh-role", role.Props{
+		Name: name, Trust: iam.ServiceTrust("scheduler.amazonaws.com", p.AccountID),
+		Statements: []iam.Statement{iam.Allow("RefreshHosts", []string{"autoscaling:StartInstanceRefresh"}, *asg.Arn())},
+		PolicyName: "start-instance-refresh",
+	}).Role
+	pref := RefreshPreferences
+	input, err := json.Marshal(map[string]any{
+		"AutoScalingGroupName": HostsName(p.Name), "Strategy": "Rolling",
+		"Preferences": map[string]any{
+			"MinHealthyPercentage": pref.MinHealthyPercentage, "MaxHealthyPercentage": pref.MaxHealthyPercentage,
+			"InstanceWarmup": pref.InstanceWarmup, "SkipMatching": pref.SkipMatching,
+			"ScaleInProtectedInstances": pref.ScaleInProtectedInstances, "StandbyInstances": pref.StandbyInstances,
+		},
+	})
+	if err != nil {
+		panic("ecscluster: refresh input: " + err.Error())
+	}
+	schedulerschedule.NewSchedulerSchedule(s, tf.S("host-refresh"), &schedulerschedule.SchedulerScheduleConfig{
+		Name:        tf.S(name),
+		Description: tf.S("Weekly: replace the ECS hosts of " + p.Name + " from the latest ECS-optimized AMI (help/patching.md)"),
+		// Starts when the window starts. While a refresh is running (a
+		// Terraform roll), the call is refused; Scheduler retries for an
+		// hour, then gives up until next week, and the release-age alarm
+		// shows a group that keeps missing its refresh.
+		ScheduleExpression: tf.S(p.RefreshSchedule), ScheduleExpressionTimezone: tf.S("UTC"),
+		FlexibleTimeWindow: &schedulerschedule.SchedulerScheduleFlexibleTimeWindow{Mode: tf.S("OFF")},
+		Target: &schedulerschedule.SchedulerScheduleTarget{
+			Arn:         tf.S("arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh"),
+			RoleArn:     scheduler.Arn(),
+			Input:       tf.S(string(input)),
+			RetryPolicy: &schedulerschedule.SchedulerScheduleTargetRetryPolicy{MaximumRetryAttempts: tf.N(3), MaximumEventAgeInSeconds: tf.N(3600)},
+		},
+	})
+}
+
 // RenderUserData returns the hosts' user data, base64-encoded as the launch
 // template wants it. It is rendered in Go so that it is deterministic and
 // testable.
-func RenderUserData(cluster, agentParameter string) string {
+func RenderUserData(cluster, region, agentParameter string) string {
 	var b bytes.Buffer
-	err := userData.Execute(&b, struct{ Cluster, UpdateSchedule, AgentParameter string }{cluster, "30 3 * * *", agentParameter})
+	err := userData.Execute(&b, map[string]string{
+		"Cluster": cluster, "Hosts": HostsName(cluster), "Region": region, "AgentParameter": agentParameter,
+		"MetricNamespace": MetricNamespace, "ReleaseAgeMetric": ReleaseAgeMetric,
+	})
 	if err != nil {
 		panic("ecscluster: user data template: " + err.Error())
 	}

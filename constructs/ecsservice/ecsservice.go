@@ -85,6 +85,9 @@ type Props struct {
 	// ZeroDowntime keeps 100% of tasks healthy during deployments.
 	// Default: false (50%, cheaper and faster for dev).
 	ZeroDowntime bool
+	// After are resources the service's tasks need before they start (the
+	// database users they connect as). Default: none.
+	After []cdktf.ITerraformDependable
 	// AccountID and Region build ARNs. Required.
 	AccountID, Region string
 }
@@ -148,7 +151,7 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 	})
 	svc.TargetGroupARN, svc.TargetGroupArnSuffix = tg.Arn(), tg.ArnSuffix()
 	rule := listenerRule(s, p, svc.TargetGroupARN)
-	service(s, p, td.Arn(), svc.TargetGroupARN, svc.SecurityGroup.ID, rule)
+	service(s, p, td.Arn(), svc.TargetGroupARN, svc.SecurityGroup.ID, append([]cdktf.ITerraformDependable{rule}, p.After...))
 	autoscaling(s, p)
 	return svc
 }
@@ -169,7 +172,7 @@ func listenerRule(s constructs.Construct, p Props, tgARN *string) lblistenerrule
 	})
 }
 
-func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, rule lblistenerrule.LbListenerRule) {
+func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, after []cdktf.ITerraformDependable) {
 	minHealthy := 50
 	if p.ZeroDowntime {
 		minHealthy = 100
@@ -197,8 +200,9 @@ func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, rule
 		Tags:                            tf.Name(p.Name),
 		// Autoscaling owns the running count after the first deploy.
 		Lifecycle: &cdktf.TerraformResourceLifecycle{IgnoreChanges: tf.Strs("desired_count")},
-		// The target group must be attached to the load balancer first.
-		DependsOn: &[]cdktf.ITerraformDependable{rule},
+		// The target group must be attached to the load balancer first (the
+		// listener rule, after's first).
+		DependsOn: &after,
 	})
 }
 

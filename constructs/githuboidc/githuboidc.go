@@ -1,12 +1,15 @@
 // Package githuboidc lets GitHub Actions reach an account without stored
-// keys: an IAM OIDC provider for GitHub's token issuer, a read-only plan
-// role for pull requests of the landing zone's own repository, an apply role
-// for its main branch, and narrow roles for application repositories.
+// keys: an IAM OIDC provider for GitHub's token issuer, a plan role for
+// pull requests of the landing zone's own repository (it describes every
+// resource and reads state, but reads no data: no objects, log events,
+// parameters, secrets, items or messages), an apply role for its main
+// branch, and narrow roles for application repositories.
 //
-// Trust is by the token's "sub" claim. The landing zone repository must use
-// the subject template repo+context+ref (help/ci-cd.md sets it once), so
-// that the apply role can require both the GitHub environment (the
-// approval gate) and refs/heads/main. Entry point: New.
+// Trust is by the token's "sub" claim (the subjects are in internal/ci).
+// The landing zone repository must use the subject template
+// repo+context+ref (help/ci-cd.md sets it once), so that the apply role can
+// require both the GitHub environment (the approval gate) and
+// refs/heads/main. Entry point: New.
 package githuboidc
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
 	"github.com/acme/landing-zone/constructs/role"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -24,9 +28,14 @@ const Issuer = "token.actions.githubusercontent.com"
 
 // Role names, the same in every account so that workflows can build ARNs.
 const (
-	PlanRole  = "github-plan"
-	ApplyRole = "github-apply"
+	PlanRole  = ci.PlanRole
+	ApplyRole = ci.ApplyRole
 )
+
+// ReadOnlyAccess is the AWS managed policy the plan role starts from, so
+// that `terraform plan` can refresh every resource type the stacks make;
+// its inline policy then denies every data read (PlanDenies).
+const ReadOnlyAccess = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 // Props configures the provider and the landing zone's CI roles.
 type Props struct {
@@ -42,6 +51,13 @@ type Props struct {
 	AccountID, Region string
 	// MaxSessionSeconds bounds CI sessions. Default: 3600.
 	MaxSessionSeconds int
+	// PlanAssumes are roles in other accounts that plans assume (an app
+	// account's peering read role in shared-services). Default: none.
+	PlanAssumes []string
+	// PlanParameters are the SSM parameters (ARN patterns) that plans may
+	// read: the product's own, which hold configuration, never secrets.
+	// Default: none.
+	PlanParameters []string
 }
 
 // OIDC is the provider and its roles.
@@ -71,25 +87,15 @@ func New(scope constructs.Construct, id string, p Props) *OIDC {
 		ThumbprintList: tf.Strs("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"),
 		Tags:           tf.Name("github-actions"),
 	})
-	plan := o.role("plan", PlanRole, o.Trust("StringLike", "repo:"+p.Repo+":pull_request:ref:refs/pull/*/merge"),
-		[]string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, stateAccess(p))
-	apply := o.role("apply", ApplyRole, o.Trust("StringEquals", ApplySubject(p.Repo, p.Environment)),
+	plan := o.role("plan", PlanRole, o.Trust("StringLike", ci.PlanSubject(p.Repo)),
+		[]string{ReadOnlyAccess}, planStatements(p))
+	apply := o.role("apply", ApplyRole, o.Trust("StringEquals", ci.ApplySubject(p.Repo, p.Environment)),
 		// Deploying the landing zone creates IAM roles, key policies and
 		// everything else: only an administrator can.
 		[]string{"arn:aws:iam::aws:policy/AdministratorAccess"}, nil)
 	o.PlanRoleARN, o.ApplyRoleARN = plan, apply
 	return o
 }
-
-// ApplySubject is the only token subject the apply role accepts: the
-// GitHub environment's deployment job, on the main branch.
-func ApplySubject(repo, environment string) string {
-	return "repo:" + repo + ":environment:" + environment + ":ref:refs/heads/main"
-}
-
-// MainBranchSubject is the default-template subject of a repository's
-// main branch, used for application repositories.
-func MainBranchSubject(repo string) string { return "repo:" + repo + ":ref:refs/heads/main" }
 
 // Trust returns an assume-role policy for GitHub tokens whose subject
 // matches value under operator.
@@ -100,10 +106,11 @@ func (o *OIDC) Trust(operator, value string) iam.Document {
 		When(operator, Issuer+":sub", value))
 }
 
-// AddRepoRole makes a role that the main branch of an application
-// repository may assume, with exactly the given permissions.
-func (o *OIDC) AddRepoRole(id, name, repo string, statements []iam.Statement) string {
-	return o.role(id, name, o.Trust("StringEquals", MainBranchSubject(repo)), nil, statements)
+// AddRepoRole makes a role that jobs of an application repository with
+// exactly the given token subject (ci.MainBranchSubject,
+// ci.EnvironmentSubject) may assume, with exactly the given permissions.
+func (o *OIDC) AddRepoRole(id, name, subject string, statements []iam.Statement) string {
+	return o.role(id, name, o.Trust("StringEquals", subject), nil, statements)
 }
 
 func (o *OIDC) role(id, name string, trust iam.Document, managed []string, statements []iam.Statement) string {
@@ -118,14 +125,66 @@ func (o *OIDC) role(id, name string, trust iam.Document, managed []string, state
 	return "arn:aws:iam::" + o.props.AccountID + ":role/" + name
 }
 
-// stateAccess lets a plan read state and take the lock.
-func stateAccess(p Props) []iam.Statement {
+// planStatements let a plan read state, take the lock and assume the
+// roles it needs elsewhere, and deny every data read that ReadOnlyAccess
+// would allow.
+func planStatements(p Props) []iam.Statement {
 	bucket := "arn:aws:s3:::" + p.StateBucket
-	return []iam.Statement{
+	table := "arn:aws:dynamodb:" + p.Region + ":" + p.AccountID + ":table/" + p.LockTable
+	stateKey := "alias/" + p.StateKeyAlias
+	st := []iam.Statement{
 		iam.Allow("ReadState", []string{"s3:GetObject", "s3:ListBucket"}, bucket, bucket+"/*"),
-		iam.Allow("TakeLock", []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"},
-			"arn:aws:dynamodb:"+p.Region+":"+p.AccountID+":table/"+p.LockTable),
+		iam.Allow("TakeLock", []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}, table),
 		iam.Allow("DecryptState", []string{"kms:Decrypt", "kms:GenerateDataKey"}, "*").
-			When("ForAnyValue:StringEquals", "kms:ResourceAliases", "alias/"+p.StateKeyAlias),
+			When("ForAnyValue:StringEquals", "kms:ResourceAliases", stateKey),
+	}
+	if len(p.PlanAssumes) > 0 {
+		st = append(st, iam.Allow("AssumeReadRoles", []string{"sts:AssumeRole"}, p.PlanAssumes...))
+	}
+	return append(st, PlanDenies(bucket, table, stateKey, p.PlanParameters)...)
+}
+
+// Data reads ReadOnlyAccess allows and plans never need, by what they read.
+var (
+	// ObjectReads read S3 and Glacier objects: only state is exempt.
+	ObjectReads = []string{"glacier:GetJobOutput", "s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTorrent",
+		"s3:GetObjectVersion", "s3:GetObjectVersionAttributes", "s3:GetObjectVersionTorrent"}
+	// ItemReads read DynamoDB items: only the lock table is exempt.
+	ItemReads = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:GetRecords", "dynamodb:PartiQLSelect",
+		"dynamodb:Query", "dynamodb:Scan"}
+	// ParameterReads read SSM parameter values: only PlanParameters are
+	// exempt, which refreshing the product's own parameters needs.
+	ParameterReads = []string{"ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath"}
+	// KeyUse decrypts with KMS keys: only the state key is exempt.
+	KeyUse = []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+	// DataReads read everything else that is data, not configuration: log
+	// events and queries, secret values, image layers, messages and
+	// records, query results, command output, console output, database
+	// log files, execution history and the CloudTrail event history.
+	DataReads = []string{
+		"athena:GetQueryResults", "athena:GetQueryResultsStream", "cloudtrail:LookupEvents",
+		"ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:GetPasswordData",
+		"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+		"kinesis:GetRecords", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults",
+		"logs:StartLiveTail", "logs:StartQuery", "rds:DownloadCompleteDBLogFile", "rds:DownloadDBLogFilePortion",
+		"secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage",
+		"ssm:GetCommandInvocation", "states:GetExecutionHistory",
+	}
+)
+
+// PlanDenies deny the plan role every data read, except the state (bucket
+// objects, lock table items, state key) and the product's parameters.
+func PlanDenies(stateBucket, lockTable, stateKeyAlias string, parameters []string) []iam.Statement {
+	params := iam.Deny("DenyParameterReads", ParameterReads, "*")
+	if len(parameters) > 0 {
+		params = iam.DenyExcept("DenyParameterReadsButProducts", ParameterReads, parameters...)
+	}
+	return []iam.Statement{
+		iam.DenyExcept("DenyObjectReadsButState", ObjectReads, stateBucket+"/*"),
+		iam.DenyExcept("DenyItemReadsButLock", ItemReads, lockTable),
+		// Keys without the state key's alias (or without any alias).
+		iam.Deny("DenyKeyUseButState", KeyUse, "*").When("ForAllValues:StringNotEquals", "kms:ResourceAliases", stateKeyAlias),
+		iam.Deny("DenyDataReads", DataReads, "*"),
+		params,
 	}
 }

@@ -1,21 +1,29 @@
 // Package monitoring decides what to watch: the alarm set of each kind of
 // resource (load balancers, services, Aurora, Redis, NAT gateways, the VPN
-// instance, public URLs), with thresholds from config and a deliberate
-// missing-data treatment on every alarm, and the environment dashboard.
+// server, ECS clusters and their hosts, public URLs), with thresholds from
+// config and a deliberate missing-data treatment on every alarm, and the
+// environment dashboard.
 //
-// It owns the alarms and health checks it creates; the topics belong to
-// constructs/alarms. Entry point: New, then one method per resource.
+// It owns the alarms, health checks and event rules it creates; the topics
+// belong to constructs/alarms. Entry point: New, then one method per
+// resource.
 package monitoring
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventtarget"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogmetricfilter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53healthcheck"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/alarms"
+	"github.com/acme/landing-zone/constructs/cwagent"
+	"github.com/acme/landing-zone/constructs/ecscluster"
+	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
@@ -36,6 +44,11 @@ type Thresholds struct {
 	RedisEvictions             int
 	RedisReplicationLagSeconds int
 	NATPacketDrops             int
+	HostMemoryPercent          int
+	HostDiskPercent            int
+	ClusterReservationPercent  int
+	HostReleaseAgeDays         int
+	VPNCPUPercent              int
 }
 
 // Watcher adds alarms to one stack.
@@ -178,6 +191,92 @@ func (w *Watcher) Instance(id, asg string) {
 		Period: 60, Periods: 3, Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
 		// No data means no instance is running at all.
 		TreatMissing: alarms.MissingBad, Severity: alarms.Critical})
+}
+
+// Hosts watches the memory and root disk use of an Auto Scaling group's
+// fullest host, from the CloudWatch agent (which aggregates per group).
+func (w *Watcher) Hosts(id, asg string) {
+	for _, m := range []struct {
+		id, metric, what string
+		th               int
+	}{{"memory", "mem_used_percent", "memory", w.th.HostMemoryPercent}, {"disk", "disk_used_percent", "root disk", w.th.HostDiskPercent}} {
+		w.add(alarms.Alarm{ID: id + "-" + m.id, Description: "A host of " + asg + " is short of " + m.what,
+			Namespace: cwagent.Namespace, Metric: m.metric, Dimensions: dims("AutoScalingGroupName", asg), Statistic: "Maximum",
+			Comparison: "GreaterThanThreshold", Threshold: float64(m.th),
+			TreatMissing: alarms.MissingKeep, Severity: alarms.Warning})
+	}
+}
+
+// Cluster watches an ECS cluster's CPU and memory reservation while its
+// hosts' group is at its max size: below that, ECS managed scaling adds a
+// host when tasks no longer fit, so a high reservation is only a problem
+// (the next task may not be placed) once the group cannot grow. It needs
+// the group's GroupInServiceInstances and GroupMaxSize metrics.
+func (w *Watcher) Cluster(cluster, asg string) {
+	group := func(m string) alarms.Metric {
+		return alarms.Metric{Namespace: "AWS/AutoScaling", Name: m, Statistic: "Maximum", Dimensions: dims("AutoScalingGroupName", asg)}
+	}
+	for _, m := range []struct{ id, metric, what string }{{"cpu-reservation", "CPUReservation", "CPU"}, {"memory-reservation", "MemoryReservation", "memory"}} {
+		w.add(alarms.Alarm{ID: "cluster-" + m.id, Description: "Tasks reserve most of the " + m.what + " of " + cluster + "'s hosts, and " + asg + " is at its max size",
+			Expression: "IF(hosts >= max, reservation, 0)",
+			Metrics: map[string]alarms.Metric{
+				"reservation": {Namespace: "AWS/ECS", Name: m.metric, Statistic: "Maximum", Dimensions: dims("ClusterName", cluster)},
+				"hosts":       group("GroupInServiceInstances"), "max": group("GroupMaxSize"),
+			},
+			Comparison: "GreaterThanThreshold", Threshold: float64(w.th.ClusterReservationPercent),
+			TreatMissing: alarms.MissingKeep, Severity: alarms.Warning})
+	}
+}
+
+// ReleaseAge watches the age of the Amazon Linux release an ECS host group
+// runs (each host reports it hourly): above the threshold, the group's
+// weekly refreshes are not replacing its hosts (help/patching.md).
+func (w *Watcher) ReleaseAge(id, asg string) {
+	w.add(alarms.Alarm{ID: id + "-release-age", Description: "Hosts of " + asg + " run an Amazon Linux release older than the threshold: they are not being replaced",
+		Namespace: ecscluster.MetricNamespace, Metric: ecscluster.ReleaseAgeMetric, Dimensions: dims("AutoScalingGroupName", asg), Statistic: "Maximum",
+		Period: 3600, Periods: 2, Comparison: "GreaterThanThreshold", Threshold: float64(w.th.HostReleaseAgeDays),
+		// No data: no hosts, so nothing runs stale.
+		TreatMissing: alarms.MissingOK, Severity: alarms.Warning})
+}
+
+// RefreshFailures sends every failed or cancelled instance refresh of an
+// Auto Scaling group to the warning topic (an EventBridge rule; the topic
+// lets EventBridge publish).
+func (w *Watcher) RefreshFailures(id, asg string) {
+	pattern, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.autoscaling"},
+		"detail-type": []string{"EC2 Auto Scaling Instance Refresh Failed", "EC2 Auto Scaling Instance Refresh Cancelled"},
+		"detail":      map[string]any{"AutoScalingGroupName": []string{asg}},
+	})
+	if err != nil {
+		panic("monitoring: event pattern: " + err.Error())
+	}
+	name := w.prefix + "-" + id + "-refresh-failed"
+	rule := cloudwatcheventrule.NewCloudwatchEventRule(w.scope, tf.S(id+"-refresh-failed"), &cloudwatcheventrule.CloudwatchEventRuleConfig{
+		Name: tf.S(name), Description: tf.S("An instance refresh of " + asg + " failed or was cancelled"),
+		EventPattern: tf.S(string(pattern)), Tags: tf.Name(name),
+	})
+	cloudwatcheventtarget.NewCloudwatchEventTarget(w.scope, tf.S(id+"-refresh-failed-target"), &cloudwatcheventtarget.CloudwatchEventTargetConfig{
+		Rule: rule.Name(), TargetId: tf.S("warning-topic"), Arn: w.topics.WarningARN,
+	})
+}
+
+// VPNServer watches the VPN server beyond its status checks: CPU, memory
+// and disk, and the days left on the CRL that OpenVPN verifies clients
+// against (renewed daily; reported by each renewal): it alarms once
+// renewals have failed for vpn.CRLAlarmAfterDays, or reports stopped for
+// two days, months before the CRL would expire and lock everyone out.
+func (w *Watcher) VPNServer(id, asg string) {
+	w.add(alarms.Alarm{ID: id + "-cpu", Description: "The VPN server's CPU is high",
+		Namespace: "AWS/EC2", Metric: "CPUUtilization", Dimensions: dims("AutoScalingGroupName", asg), Statistic: "Average",
+		Comparison: "GreaterThanThreshold", Threshold: float64(w.th.VPNCPUPercent),
+		TreatMissing: alarms.MissingKeep, Severity: alarms.Warning})
+	w.Hosts(id, asg)
+	w.add(alarms.Alarm{ID: id + "-crl-days-left", Description: "The VPN's CRL is not being renewed; when it expires OpenVPN rejects every client (help/vpn.md)",
+		Namespace: vpn.MetricNamespace, Metric: vpn.CRLDaysLeftMetric, Dimensions: dims("AutoScalingGroupName", asg), Statistic: "Minimum",
+		Period: 86400, Periods: 2, Comparison: "LessThanThreshold", Threshold: float64(vpn.CRLDays - vpn.CRLAlarmAfterDays),
+		// Reported daily: no report for two days means renewals stopped.
+		TreatMissing: alarms.MissingBad, Severity: alarms.Warning})
 }
 
 // URL checks a public HTTPS URL from Route 53's checkers every 30 seconds

@@ -2,12 +2,21 @@
 // server: an Auto Scaling group of exactly one instance in a public subnet
 // that takes over a stable Elastic IP at boot, pushes routes to every peered
 // VPC, keeps its PKI in a KMS-encrypted, versioned bucket (so a replacement
-// instance keeps every certificate), runs fail2ban and automatic security
-// updates, and is administered through SSM Session Manager, never SSH.
+// instance keeps every certificate; the CA key is kept only there, fetched
+// into memory to sign), runs fail2ban and automatic security updates with
+// reboots, and is administered through SSM Session Manager, never SSH.
+//
+// The user data (userdata.sh.tmpl) runs once, at the first boot; what must
+// hold on every boot (forwarding and NAT, OpenVPN, fail2ban, the sync and
+// CRL timers) are systemd units it installs. __tests__/vpnproof_test.go runs
+// it with the real programs.
 //
 // Users come from the security account's VPN group: every five minutes the
 // server issues a profile for each member (s3://<bucket>/profiles/<user>.ovpn,
-// readable by that user only) and revokes those who left.
+// readable by that user only), and revokes those who left and ends their
+// open sessions. The CRL is renewed daily (CRLDays). The bucket
+// policy denies everyone else every read and write of the PKI and the
+// profiles, and every upload that does not name the PKI key.
 //
 // It owns the instance's launch template, group, role, security group,
 // Elastic IP, key and bucket. Entry point: New.
@@ -19,6 +28,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/netip"
+	"slices"
 	"text/template"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -43,6 +53,24 @@ const AMIParameter = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/sta
 // AllocationTag is the instance tag that carries the Elastic IP's
 // allocation ID; the instance reads it from instance metadata.
 const AllocationTag = "VpnEipAllocation"
+
+// MetricNamespace holds the server's own metrics; CRLDaysLeftMetric is the
+// days until the CRL that OpenVPN verifies clients against expires,
+// reported by each renewal (dimension AutoScalingGroupName).
+const (
+	MetricNamespace   = "LandingZone/VPN"
+	CRLDaysLeftMetric = "CRLDaysLeft"
+)
+
+// CRLDays is how long each CRL the server generates is valid; it renews
+// the CRL daily (lz-vpn-crl.timer). OpenVPN rejects every client once the
+// CRL it verifies against expires, so a long validity only buys time to
+// notice failed renewals: the CRL alarm fires once renewals have failed
+// for CRLAlarmAfterDays.
+const (
+	CRLDays           = 180
+	CRLAlarmAfterDays = 7
+)
 
 //go:embed userdata.sh.tmpl
 var userDataTemplate string
@@ -96,10 +124,14 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
 	srv := &Server{ASGName: p.Name}
-	key := kms.New(s, "key", kms.Props{Alias: p.Name + "-pki", Description: "Encrypts the OpenVPN PKI", AccountID: p.AccountID, Region: p.Region})
+	name := BucketName(p.Name, p.AccountID)
+	key := kms.New(s, "key", kms.Props{
+		Alias: KeyAlias(p.Name), Description: "Encrypts the OpenVPN PKI and the users' profiles", AccountID: p.AccountID, Region: p.Region,
+		Statements: []iam.Statement{profileDecrypt(name, p.Region, p.SecurityAccountID)},
+	})
 	srv.Bucket = bucket.New(s, "pki", bucket.Props{
-		Name: BucketName(p.Name, p.AccountID), Key: key,
-		Statements: []iam.Statement{profileRead(BucketName(p.Name, p.AccountID), p.SecurityAccountID)},
+		Name: name, Key: key,
+		Statements: bucketStatements(name, *key.ARN, RoleARN(p.AccountID, p.Name), p.SecurityAccountID),
 	})
 	srv.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "OpenVPN server: the VPN port only", VpcID: p.VpcID})
 	for i, c := range p.AllowedCIDRs {
@@ -170,8 +202,11 @@ func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bu
 		iam.Allow("ListBucket", []string{"s3:ListBucket"}, b.ARN),
 		iam.Allow("KeepPKI", []string{"s3:GetObject", "s3:PutObject"}, b.ARN+"/pki/*"),
 		iam.Allow("PublishProfiles", []string{"s3:PutObject", "s3:DeleteObject"}, b.ARN+"/profiles/*"),
-		iam.Allow("UsePKIKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, *key.ARN),
+		// DescribeKey: the server names the key by its ARN in every upload.
+		iam.Allow("UsePKIKey", []string{"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"}, *key.ARN),
 		iam.Allow("ReadVPNGroup", []string{"sts:AssumeRole"}, p.GroupReaderRole),
+		// The CRL renewal reports the days the CRL has left.
+		iam.Allow("ReportCRL", []string{"cloudwatch:PutMetricData"}, "*").When("StringEquals", "cloudwatch:namespace", MetricNamespace),
 	}, p.AgentStatements...)
 	server := role.New(s, "role", role.Props{
 		Name: p.Name, Trust: iam.Policy(iam.Statement{Effect: "Allow", Action: []string{"sts:AssumeRole"}}.For("Service", "ec2.amazonaws.com")),
@@ -187,21 +222,75 @@ func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bu
 // BucketName is the PKI and profile bucket of a server.
 func BucketName(server, accountID string) string { return server + "-pki-" + accountID }
 
+// KeyAlias is the PKI key's alias, without "alias/".
+func KeyAlias(server string) string { return server + "-pki" }
+
+// ProfileKey is a user's profile in the bucket.
+func ProfileKey(user string) string { return "profiles/" + user + ".ovpn" }
+
+// PKIKey is the PKI backup in the bucket: everything but the CA key,
+// which is kept apart as CAKey (help/vpn.md, "The CA key").
+const PKIKey = "pki/pki.tar.gz"
+
+// CAKey is the CA's private key in the bucket, its only copy at rest.
+const CAKey = "pki/ca.key"
+
 // DownloadOwnProfile is the identity-side grant for VPN users in the
-// security account: each may read only the profile named after them, with
-// MFA.
-func DownloadOwnProfile(bucketName string) iam.Statement {
-	return iam.Allow("DownloadOwnVPNProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/profiles/$${aws:username}.ovpn").
-		When("Bool", "aws:MultiFactorAuthPresent", "true")
+// security account: each may read only the profile named after them, and
+// decrypt it with the PKI key through S3, with MFA.
+func DownloadOwnProfile(bucketName, region, sharedAccountID string) []iam.Statement {
+	return []iam.Statement{
+		iam.Allow("DownloadOwnVPNProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/"+ProfileKey("$${aws:username}")).WithMFA(),
+		decryptThroughS3(iam.Allow("DecryptOwnVPNProfile", []string{"kms:Decrypt"}, "arn:aws:kms:"+region+":"+sharedAccountID+":key/*"), bucketName, region).WithMFA(),
+	}
 }
 
-// profileRead lets each IAM user of the security account read only their
-// own profile, with MFA. "$${" keeps Terraform from reading the IAM policy
-// variable as an interpolation.
-func profileRead(bucketName, securityAccount string) iam.Statement {
-	return iam.Allow("UsersReadOwnProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/profiles/$${aws:username}.ovpn").
-		For("AWS", iam.AccountRoot(securityAccount)).
-		When("Bool", "aws:MultiFactorAuthPresent", "true")
+// decryptThroughS3 limits a KMS grant to S3 decrypting objects of one
+// bucket (with S3 Bucket Keys, the encryption context is the bucket's ARN).
+func decryptThroughS3(st iam.Statement, bucketName, region string) iam.Statement {
+	return st.When("StringEquals", "kms:ViaService", "s3."+region+".amazonaws.com").
+		When("StringEquals", "kms:EncryptionContext:aws:s3:arn", "arn:aws:s3:::"+bucketName)
+}
+
+// profileDecrypt is the key policy's side of DownloadOwnProfile: the
+// security account's principals may decrypt through S3 for this bucket
+// only (its IAM policies then decide who; the bucket policy, which
+// profiles).
+func profileDecrypt(bucketName, region, securityAccount string) iam.Statement {
+	return decryptThroughS3(iam.Allow("SecurityUsersDecryptProfiles", []string{"kms:Decrypt"}, "*").
+		For("AWS", iam.AccountRoot(securityAccount)), bucketName, region)
+}
+
+// Object reads and writes that the bucket policy denies.
+var (
+	objectReads  = []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectVersion", "s3:GetObjectVersionAttributes"}
+	objectWrites = []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject", "s3:RestoreObject"}
+)
+
+// bucketStatements let each IAM user of the security account read only
+// their own profile, with MFA, and deny everyone (administrators of this
+// account included) every other read and write of the PKI and profiles,
+// but the server's; every write must name the PKI key, so that nothing in
+// the bucket is encrypted with SSE-S3 or the account's aws/s3 key, which
+// anyone allowed to read an object could use. "$${" keeps Terraform from
+// reading the IAM policy variable as an interpolation.
+func bucketStatements(bucketName, keyARN, serverRole, securityAccount string) []iam.Statement {
+	arn := "arn:aws:s3:::" + bucketName
+	users := "arn:aws:iam::" + securityAccount + ":user/*"
+	own := arn + "/" + ProfileKey("$${aws:username}")
+	return []iam.Statement{
+		iam.Allow("UsersReadOwnProfile", []string{"s3:GetObject"}, own).For("AWS", iam.AccountRoot(securityAccount)).WithMFA(),
+		iam.Deny("DenyPKIButServer", append(slices.Clone(objectReads), objectWrites...), arn+"/pki/*").For("AWS", "*").
+			When("ArnNotEquals", "aws:PrincipalArn", serverRole),
+		iam.Deny("DenyProfileWritesButServer", objectWrites, arn+"/profiles/*").For("AWS", "*").
+			When("ArnNotEquals", "aws:PrincipalArn", serverRole),
+		iam.Deny("DenyProfilesButSecurityUsers", objectReads, arn+"/profiles/*").For("AWS", "*").
+			When("ArnNotLike", "aws:PrincipalArn", users),
+		iam.DenyExcept("DenyUsersButOwnProfile", objectReads, own).For("AWS", "*").
+			When("ArnLike", "aws:PrincipalArn", users),
+		iam.Deny("DenyWritesWithoutPKIKey", []string{"s3:PutObject"}, arn+"/*").For("AWS", "*").
+			When("StringNotEquals", "s3:x-amz-server-side-encryption-aws-kms-key-id", keyARN),
+	}
 }
 
 func peer(i int) string { return string(rune('a' + i)) }
@@ -225,6 +314,8 @@ func RenderUserData(p Props, bucketName string) string {
 		"ClientCIDR": p.ClientCIDR, "ClientNetwork": client.Addr().String(), "ClientMask": mask(client),
 		"Routes": routes, "DNS": dns.String(), "AllocationTag": AllocationTag,
 		"VPNGroup": p.VPNGroup, "GroupReaderRole": p.GroupReaderRole, "AgentParameter": p.AgentParameter,
+		"PKIKeyAlias": "alias/" + KeyAlias(p.Name),
+		"CRLDays":     CRLDays, "MetricNamespace": MetricNamespace, "CRLMetric": CRLDaysLeftMetric,
 	})
 	if err != nil {
 		panic("vpn: user data template: " + err.Error())

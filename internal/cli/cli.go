@@ -1,5 +1,6 @@
 // Package cli runs the operator subcommands of the landing-zone binary:
-// help, validate, diagram, inventory, schema and reach. With no arguments the
+// help, validate, diagram, inventory, schema, reach, access and db-users.
+// With no arguments the
 // binary synthesizes (that is what cdktf runs), and main never calls in
 // here; this package does not own the synth path. Entry point: Run.
 package cli
@@ -16,7 +17,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/acme/landing-zone/help"
+	"github.com/acme/landing-zone/internal/access"
 	"github.com/acme/landing-zone/internal/architecture"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
 	"github.com/acme/landing-zone/internal/reach"
@@ -26,7 +29,7 @@ import (
 )
 
 // Commands are the subcommands, by name.
-var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach"}
+var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach", "access", "db-users"}
 
 const usage = `usage: landing-zone [COMMAND [ARGS]]
 
@@ -43,6 +46,12 @@ Commands:
   schema [-o FILE]          the config's JSON Schema (config.schema.json)
   reach [-dir DIR] [STACK]  prove every intended network flow reachable and
                             every forbidden one blocked; print the verdicts
+  access [-dir DIR] [STACK] prove who can do what with a policy engine: every
+                            intended access allowed, every forbidden one
+                            denied; print the answers
+  db-users ACCOUNT          print the script that creates an app account's
+                            IAM-authenticated database users (run by the
+                            deploy; safe to run again)
 `
 
 // Run runs one subcommand and returns the exit code: 0 done, 1 failed, 2
@@ -66,6 +75,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = schemaCmd(args[1:], stdout, stderr)
 	case "reach":
 		err = reachCmd(args[1:], stdout, stderr)
+	case "access":
+		err = accessCmd(args[1:], stdout, stderr)
+	case "db-users":
+		err = dbUsersCmd(args[1:], stdout)
 	default:
 		fmt.Fprintf(stderr, "landing-zone: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -222,7 +235,7 @@ func reachCmd(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 1 {
 		return usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
 	}
-	cfg, out, cleanup, err := synthDir(*dir, stderr, true)
+	cfg, out, cleanup, err := synthDir(*dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true})
 	if err != nil {
 		return err
 	}
@@ -246,11 +259,74 @@ func reachCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// accessCmd prints the IAM proof's answer to every question (of one
+// stack's questions with STACK) and fails when any is not as intended.
+// With -dir it reads a synth made with the same LZ_CI.
+func accessCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("access", flag.ContinueOnError)
+	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 1 {
+		return usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
+	}
+	mode, err := ci.ParseMode(os.Getenv(ci.EnvVar))
+	if err != nil {
+		return err
+	}
+	cfg, out, cleanup, err := synthDir(*dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true, CI: mode})
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	s, err := access.Read(out, cfg)
+	if err != nil {
+		return err
+	}
+	stack := fs.Arg(0)
+	if stack != "" && s.Stack(stack) == nil {
+		return usageError{fmt.Errorf("no stack %q; the stacks are %s", stack, strings.Join(s.Names(), ", "))}
+	}
+	qs, err := access.Prove(s, cfg, access.Options{Mode: mode, Offline: *dir == "" || access.OfflineStacks(s)})
+	if err != nil {
+		return err
+	}
+	qs = access.For(qs, stack)
+	if err := access.WriteTable(stdout, qs); err != nil {
+		return err
+	}
+	if fails := access.FailuresOf(qs); len(fails) > 0 {
+		return fails
+	}
+	fmt.Fprintf(stdout, "\n%d questions, all answered as intended (%d requests to the policy engine; %.2fs, %.2fs of it in the engine)\n",
+		len(qs), access.Stats.Requests, access.Stats.Total.Seconds(), access.Stats.Engine.Seconds())
+	return nil
+}
+
+// dbUsersCmd prints the database user setup of an app account.
+func dbUsersCmd(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{fmt.Errorf("takes one app account")}
+	}
+	cfg, err := config.Load(config.Path())
+	if err != nil {
+		return err
+	}
+	script, err := stacks.DatabaseUserSetup(cfg, args[0])
+	if err != nil {
+		return usageError{err}
+	}
+	_, err = io.WriteString(stdout, "#!/bin/bash\n# Creates the IAM-authenticated database users of "+args[0]+" (help/deploy-app.md).\n"+script)
+	return err
+}
+
 // synthesized reads the stacks of dir, or synthesizes the config into a
 // temporary directory first. Offline stacks have the same resources as the
 // real ones and need no AWS account settings.
 func synthesized(dir string, log io.Writer) (*config.Config, []*architecture.Stack, error) {
-	cfg, out, cleanup, err := synthDir(dir, log, false)
+	cfg, out, cleanup, err := synthDir(dir, log, stacks.Options{Offline: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,11 +335,11 @@ func synthesized(dir string, log io.Writer) (*config.Config, []*architecture.Sta
 	return cfg, got, err
 }
 
-// synthDir loads the config and returns dir, or synthesizes the config into
-// a temporary directory that cleanup removes. A synth the reachability
-// proof rejects is still returned when keepUnproven is set, so that reach
-// can show the whole table.
-func synthDir(dir string, log io.Writer, keepUnproven bool) (*config.Config, string, func(), error) {
+// synthDir loads the config and returns dir, or synthesizes the config with
+// opts into a temporary directory that cleanup removes. With SkipReach or
+// SkipAccess, a synth that proof rejects is still returned, so that reach
+// or access can show the whole table.
+func synthDir(dir string, log io.Writer, opts stacks.Options) (*config.Config, string, func(), error) {
 	cfg, err := config.Load(config.Path())
 	if err != nil {
 		return nil, "", nil, err
@@ -278,7 +354,7 @@ func synthDir(dir string, log io.Writer, keepUnproven bool) (*config.Config, str
 	}
 	cleanup := func() { os.RemoveAll(tmp) }
 	out := filepath.Join(tmp, "out")
-	err = synth.Run(cfg, out, stacks.Options{Offline: true, SkipReach: keepUnproven}, log)
+	err = synth.Run(cfg, out, opts, log)
 	if err != nil {
 		cleanup()
 		return nil, "", nil, err

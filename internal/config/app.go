@@ -40,7 +40,18 @@ type ECS struct {
 	// LogRetentionDays keeps service logs. Default: 30 (dev), 90 (stage),
 	// 365 (prod).
 	LogRetentionDays int `yaml:"log_retention_days" json:"log_retention_days,omitempty"`
+	// HostRefresh is when, every week, an instance refresh replaces the
+	// hosts with ones launched from the latest ECS-optimized Amazon Linux
+	// 2023 AMI, one at a time, each drained by ECS before it goes
+	// (help/patching.md): ddd:hh:mm in UTC, e.g. tue:04:00. Amazon Linux
+	// 2023 hosts are patched only this way. Default: tue:04:00 (dev),
+	// wed:04:00 (stage), thu:04:00 (prod), so that each week's image
+	// usually reaches dev first.
+	HostRefresh string `yaml:"host_refresh" json:"host_refresh,omitempty"`
 }
+
+// hostRefreshDefaults stagger the weekly host refresh by profile.
+var hostRefreshDefaults = map[string]string{ProfileDev: "tue:04:00", ProfileStage: "wed:04:00", ProfileProd: "thu:04:00"}
 
 // Service is one Docker service behind a load balancer.
 type Service struct {
@@ -79,9 +90,11 @@ type Service struct {
 	// Secrets Manager: each gets a secret <prefix>/<account>/<service>/<NAME>
 	// that operators fill in (help/secrets.md). Default: none.
 	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
-	// UseDatabase injects DB_HOST, DB_PORT, DB_NAME and, from the
-	// RDS-managed secret, DB_USER and DB_PASSWORD, and opens the database to
-	// this service. Default: false.
+	// UseDatabase gives the service its own database user (svc_<name>),
+	// which it connects as with an IAM authentication token (no password;
+	// never the master user), injects DB_HOST, DB_PORT, DB_NAME, DB_USER
+	// and DB_AUTH=iam, and opens the database to this service.
+	// Default: false.
 	UseDatabase bool `yaml:"use_database" json:"use_database,omitempty"`
 	// UseCache injects REDIS_HOST, REDIS_PORT and REDIS_USER, grants IAM
 	// authentication as that user, and opens Redis to this service.
@@ -159,6 +172,11 @@ func defaultApp(a *Account) {
 	setDefault(&a.ECS.MinSize, d.ecsMin)
 	setDefault(&a.ECS.MaxSize, d.ecsMax)
 	setDefault(&a.ECS.LogRetentionDays, d.logDays)
+	refresh, ok := hostRefreshDefaults[a.Profile]
+	if !ok {
+		refresh = hostRefreshDefaults[ProfileDev]
+	}
+	setDefault(&a.ECS.HostRefresh, refresh)
 	for name, s := range a.Services {
 		if s == nil {
 			continue
@@ -218,13 +236,14 @@ var (
 	instTypeRe = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	versionRe  = regexp.MustCompile(`^[0-9]+(\.[0-9a-z_]+)*$`)
 	windowRe   = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$`)
+	weeklyRe   = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$`)
 )
 
 // Task sizes Fargate accepts: CPU units to the allowed memory range (MiB).
 var fargateMemory = map[int][2]int{256: {512, 2048}, 512: {1024, 4096}, 1024: {2048, 8192}, 2048: {4096, 16384}, 4096: {8192, 30720}}
 
 // Env names the product sets itself; a service may not set them too.
-var reservedEnv = []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_USER"}
+var reservedEnv = []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_AUTH", "REDIS_HOST", "REDIS_PORT", "REDIS_USER"}
 
 func validateDomain(r *reporter, c *Config) {
 	switch {
@@ -265,6 +284,9 @@ func validateECS(r *reporter, path string, e *ECS) {
 	}
 	if !containsInt(retentionDays, e.LogRetentionDays) {
 		r.add(path+".log_retention_days", fmt.Sprintf("use one of %v", retentionDays), "%d is not a retention CloudWatch Logs accepts", e.LogRetentionDays)
+	}
+	if !weeklyRe.MatchString(e.HostRefresh) {
+		r.add(path+".host_refresh", "write ddd:hh:mm in UTC, e.g. tue:04:00", "%q is not a weekly time", clip(e.HostRefresh))
 	}
 }
 

@@ -52,6 +52,18 @@ type Thresholds struct {
 	// NATPacketDrops per 5 minutes [100]. Any NAT port allocation error
 	// alarms.
 	NATPacketDrops int `yaml:"nat_packet_drops" json:"nat_packet_drops,omitempty"`
+	// HostMemoryPercent and HostDiskPercent used on the fullest ECS host or
+	// VPN server, from the CloudWatch agent [90, 85].
+	HostMemoryPercent int `yaml:"host_memory_percent" json:"host_memory_percent,omitempty"`
+	HostDiskPercent   int `yaml:"host_disk_percent" json:"host_disk_percent,omitempty"`
+	// ClusterReservationPercent of an ECS cluster's host CPU or memory
+	// reserved by tasks, while its hosts are at max_size [90].
+	ClusterReservationPercent int `yaml:"cluster_reservation_percent" json:"cluster_reservation_percent,omitempty"`
+	// HostReleaseAgeDays is the age of an ECS host's Amazon Linux release
+	// above which its group has missed its weekly refreshes [30].
+	HostReleaseAgeDays int `yaml:"host_release_age_days" json:"host_release_age_days,omitempty"`
+	// VPNCPUPercent of the VPN server [80].
+	VPNCPUPercent int `yaml:"vpn_cpu_percent" json:"vpn_cpu_percent,omitempty"`
 }
 
 var budgetDefaults = map[string]int{KindLogs: 100, KindSecurity: 100, KindShared: 500, ProfileDev: 500, ProfileStage: 1000, ProfileProd: 5000}
@@ -72,6 +84,11 @@ func defaultMonitoring(c *Config) {
 	setDefault(&t.RedisEvictions, 100)
 	setDefault(&t.RedisReplicationLagSeconds, 30)
 	setDefault(&t.NATPacketDrops, 100)
+	setDefault(&t.HostMemoryPercent, 90)
+	setDefault(&t.HostDiskPercent, 85)
+	setDefault(&t.ClusterReservationPercent, 90)
+	setDefault(&t.HostReleaseAgeDays, 30)
+	setDefault(&t.VPNCPUPercent, 80)
 	for _, a := range c.Accounts {
 		if a == nil {
 			continue
@@ -102,10 +119,12 @@ func validateMonitoring(r *reporter, c *Config) {
 	for path, v := range map[string]int{
 		"alb_5xx_percent": t.ALB5xxPercent, "service_cpu_percent": t.ServiceCPUPercent, "service_memory_percent": t.ServiceMemoryPercent,
 		"db_cpu_percent": t.DBCPUPercent, "redis_cpu_percent": t.RedisCPUPercent, "redis_engine_cpu_percent": t.RedisEngineCPUPercent,
-		"redis_memory_percent": t.RedisMemoryPercent,
+		"redis_memory_percent": t.RedisMemoryPercent, "host_memory_percent": t.HostMemoryPercent, "host_disk_percent": t.HostDiskPercent,
+		"cluster_reservation_percent": t.ClusterReservationPercent, "vpn_cpu_percent": t.VPNCPUPercent,
 	} {
 		inRange(r, "monitoring.thresholds."+path, v, 1, 100)
 	}
+	inRange(r, "monitoring.thresholds.host_release_age_days", t.HostReleaseAgeDays, 8, 365)
 	for path, v := range map[string]int{
 		"alb_p95_ms": t.ALBP95Millis, "db_freeable_memory_mb": t.DBFreeableMemoryMB, "db_connections": t.DBConnections,
 		"db_replica_lag_ms": t.DBReplicaLagMillis, "redis_evictions": t.RedisEvictions,

