@@ -28,10 +28,9 @@ const regenerate = "make snapshots  (or: go test ./__tests__/ -run TestSnapshots
 // for the suite's phase report (printed by TestMain).
 var synthSeconds = map[string]float64{}
 
-// online and offline are the shared synths of the example fixture, for tests
-// that check literal values; property tests loop over propertyConfigs.
-func online(t testing.TB) string  { return synthOf(t, fixtureConfig(t, exampleFixture)) }
-func offline(t testing.TB) string { return offlineSynthOf(t, fixtureConfig(t, exampleFixture)) }
+// online is the shared synth of the example fixture, for tests that check
+// literal values; property tests loop over propertyConfigs.
+func online(t testing.TB) string { return synthOf(t, fixtureConfig(t, exampleFixture)) }
 
 // synthShared synthesizes into a directory that outlives the calling test.
 func synthShared(t testing.TB, cfg *config.Config, opts stacks.Options) string {

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -35,17 +33,9 @@ type Stacks struct {
 
 // Read loads every stacks/*/cdk.tf.json under a synth output directory.
 func Read(dir string, cfg *config.Config) (*Stacks, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, "stacks"))
+	docs, err := tfjson.ReadStacks(dir)
 	if err != nil {
 		return nil, err
-	}
-	docs := map[string][]byte{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, "stacks", e.Name(), "cdk.tf.json"))
-		if err != nil {
-			return nil, err
-		}
-		docs[e.Name()] = b
 	}
 	return Parse(docs, cfg)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // Universe is every policy of the synthesized stacks, as AWS would hold
@@ -267,18 +268,4 @@ func (u *Universe) readOtherResourcePolicies() {
 }
 
 // blocks reads a nested block held as one object or a list of objects.
-func blocks(v any) []map[string]any {
-	switch x := v.(type) {
-	case map[string]any:
-		return []map[string]any{x}
-	case []any:
-		var out []map[string]any
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
+var blocks = tfjson.Blocks

@@ -223,19 +223,29 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 	return architecture.WriteInventory(stdout, architecture.Inventory(got))
 }
 
+// proofArgs reads the arguments of reach and access: -dir DIR and an
+// optional stack name.
+func proofArgs(name string, args []string) (dir, stack string, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	d := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return "", "", usageError{err}
+	}
+	if fs.NArg() > 1 {
+		return "", "", usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
+	}
+	return *d, fs.Arg(0), nil
+}
+
 // reachCmd prints the reachability verdict of every flow (of one stack's
 // flows with STACK) and fails when any flow misbehaves.
 func reachCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("reach", flag.ContinueOnError)
-	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	dir, stack, err := proofArgs("reach", args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 1 {
-		return usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
-	}
-	cfg, out, cleanup, err := synthDir(*dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true})
+	cfg, out, cleanup, err := synthDir(dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true})
 	if err != nil {
 		return err
 	}
@@ -244,7 +254,6 @@ func reachCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stack := fs.Arg(0)
 	if stack != "" && !slices.Contains(s.Names(), stack) {
 		return usageError{fmt.Errorf("no stack %q; the stacks are %s", stack, strings.Join(s.Names(), ", "))}
 	}
@@ -263,20 +272,15 @@ func reachCmd(args []string, stdout, stderr io.Writer) error {
 // stack's questions with STACK) and fails when any is not as intended.
 // With -dir it reads a synth made with the same LZ_CI.
 func accessCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("access", flag.ContinueOnError)
-	dir := fs.String("dir", "", "read this synth output (e.g. cdktf.out) instead of synthesizing")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 1 {
-		return usageError{fmt.Errorf("takes one stack at most, got %q", fs.Args())}
+	dir, stack, err := proofArgs("access", args)
+	if err != nil {
+		return err
 	}
 	mode, err := ci.ParseMode(os.Getenv(ci.EnvVar))
 	if err != nil {
 		return err
 	}
-	cfg, out, cleanup, err := synthDir(*dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true, CI: mode})
+	cfg, out, cleanup, err := synthDir(dir, stderr, stacks.Options{Offline: true, SkipReach: true, SkipAccess: true, CI: mode})
 	if err != nil {
 		return err
 	}
@@ -285,11 +289,10 @@ func accessCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stack := fs.Arg(0)
 	if stack != "" && s.Stack(stack) == nil {
 		return usageError{fmt.Errorf("no stack %q; the stacks are %s", stack, strings.Join(s.Names(), ", "))}
 	}
-	qs, err := access.Prove(s, cfg, access.Options{Mode: mode, Offline: *dir == "" || access.OfflineStacks(s)})
+	qs, err := access.Prove(s, cfg, access.Options{Mode: mode, Offline: dir == "" || access.OfflineStacks(s)})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 // whose CIDRs parse, or a *Problems where every problem names a key.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("../../__tests__/testdata/bad-configs/*.yaml")
-	seeds = append(seeds, "../../config.yaml")
+	fixtures, _ := filepath.Glob("../../__tests__/testdata/configs/*.yaml")
+	seeds = append(seeds, fixtures...)
 	for _, s := range seeds {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b)

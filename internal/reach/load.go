@@ -3,11 +3,11 @@ package reach
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // Resource is one resource or data source of one synthesized stack.
@@ -35,17 +35,9 @@ type Stacks struct {
 
 // Read loads every stacks/*/cdk.tf.json under a synth output directory.
 func Read(dir string) (*Stacks, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, "stacks"))
+	docs, err := tfjson.ReadStacks(dir)
 	if err != nil {
 		return nil, err
-	}
-	docs := map[string][]byte{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, "stacks", e.Name(), "cdk.tf.json"))
-		if err != nil {
-			return nil, err
-		}
-		docs[e.Name()] = b
 	}
 	return Parse(docs)
 }
@@ -181,21 +173,7 @@ func containsValue(list any, v any) bool {
 }
 
 // blocks reads a nested block held as one object or a list of objects.
-func blocks(v any) []map[string]any {
-	switch x := v.(type) {
-	case map[string]any:
-		return []map[string]any{x}
-	case []any:
-		var out []map[string]any
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	return nil
-}
+var blocks = tfjson.Blocks
 
 func str(v any) string {
 	s, _ := v.(string)

@@ -3,7 +3,11 @@
 // references. Used by the guardrails, the scan's HCL rewrite and the tests.
 package tfjson
 
-import "regexp"
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+)
 
 // Blocks reads a nested block, which the JSON may hold as one object or as
 // a list of objects.
@@ -34,4 +38,22 @@ func Ref(v any) string {
 		return m[1]
 	}
 	return ""
+}
+
+// ReadStacks reads every stacks/<name>/cdk.tf.json of a synth output
+// directory, by stack name.
+func ReadStacks(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, "stacks"))
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, "stacks", e.Name(), "cdk.tf.json"))
+		if err != nil {
+			return nil, err
+		}
+		docs[e.Name()] = b
+	}
+	return docs, nil
 }
