@@ -12,17 +12,14 @@ import (
 	"github.com/acme/landing-zone/internal/reach"
 )
 
-// benchReach times the reachability proof on every fixture config and on
-// config.yaml: reading the synthesized stacks and proving every flow, which
-// is what it adds to each synth. Each config is synthesized once (not
-// timed) with the app binary.
-func benchReach(env []string, app, root string) {
+// proofConfigs synthesizes every fixture config and config.yaml once (not
+// timed) with the app binary, hands each synth to fn, and removes it after.
+// The proofs are timed on these: they run over a synth's output.
+func proofConfigs(env []string, app, root string, fn func(name, out string, cfg *config.Config)) {
 	configs, _ := filepath.Glob(filepath.Join(root, "__tests__", "testdata", "configs", "*.yaml"))
 	configs = append(configs, filepath.Join(root, "config.yaml"))
-	fmt.Printf("\nreachability proof per config: median of %d runs (read the stacks, derive and prove every flow)\n\n", *runs)
-	fmt.Printf("%-22s %8s %8s %10s %10s %10s\n", "config", "stacks", "flows", "read", "prove", "total")
 	for _, c := range configs {
-		out := filepath.Join(tmp, "reach-"+filepath.Base(c))
+		out := filepath.Join(tmp, "proof-"+filepath.Base(c))
 		cmd := exec.Command(app)
 		cmd.Env = append(append([]string{}, env...), "LZ_CONFIG="+c, "CDKTF_OUTDIR="+out, "LZ_FASTLOAD=1")
 		if b, err := cmd.CombinedOutput(); err != nil {
@@ -30,6 +27,18 @@ func benchReach(env []string, app, root string) {
 		}
 		cfg, err := config.Load(c)
 		check(err)
+		fn(strings.TrimSuffix(filepath.Base(c), ".yaml"), out, cfg)
+		os.RemoveAll(out)
+	}
+}
+
+// benchReach times the reachability proof on every fixture config and on
+// config.yaml: reading the synthesized stacks and proving every flow, which
+// is what it adds to each synth.
+func benchReach(env []string, app, root string) {
+	fmt.Printf("\nreachability proof per config: median of %d runs (read the stacks, derive and prove every flow)\n\n", *runs)
+	fmt.Printf("%-22s %8s %8s %10s %10s %10s\n", "config", "stacks", "flows", "read", "prove", "total")
+	proofConfigs(env, app, root, func(name, out string, cfg *config.Config) {
 		var reads, proves, totals []time.Duration
 		flows, stacks := 0, 0
 		for i := 0; i < *runs; i++ {
@@ -45,8 +54,7 @@ func benchReach(env []string, app, root string) {
 			reads, proves, totals = append(reads, read), append(proves, total-read), append(totals, total)
 			flows, stacks = len(fl), len(s.Names())
 		}
-		fmt.Printf("%-22s %8d %8d %9.1fms %9.1fms %9.1fms\n", strings.TrimSuffix(filepath.Base(c), ".yaml"), stacks, flows,
+		fmt.Printf("%-22s %8d %8d %9.1fms %9.1fms %9.1fms\n", name, stacks, flows,
 			median(reads)*1000, median(proves)*1000, median(totals)*1000)
-		os.RemoveAll(out)
-	}
+	})
 }

@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -318,7 +319,7 @@ func (p *prover) stepProblem(s *Step) string {
 // (simulate.mjs): OIDC token claims and KMS encryption context keys.
 func rawKeys(ctx map[string]any) []string {
 	var out []string
-	for _, k := range sortedKeys(ctx) {
+	for _, k := range slices.Sorted(maps.Keys(ctx)) {
 		if strings.HasPrefix(k, "kms:EncryptionContext:") || strings.HasPrefix(k, Issuer+":") {
 			out = append(out, k)
 		}

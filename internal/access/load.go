@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,7 +89,7 @@ func (s *Stacks) each(typ string, fn func(st *Stack, name string, r map[string]a
 	for _, n := range s.names {
 		st := s.byName[n]
 		rs := st.Resources[typ]
-		for _, name := range sortedKeys(rs) {
+		for _, name := range slices.Sorted(maps.Keys(rs)) {
 			fn(st, name, rs[name])
 		}
 	}
@@ -230,13 +232,4 @@ func ref(v any) (typ, name string) {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

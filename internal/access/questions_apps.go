@@ -1,6 +1,8 @@
 package access
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/acme/landing-zone/constructs/aurora"
@@ -25,7 +27,7 @@ func (p *prover) appEnv(app string) *appEnv {
 	st := p.u.stacks.Stack(app)
 	e := &appEnv{name: app, id: p.account(app).ID, env: p.cfg.NamePrefix + "-" + app, st: st, secrets: map[string]map[string]string{}}
 	region := p.cfg.Region
-	for _, n := range sortedKeys(st.Resources["aws_secretsmanager_secret"]) {
+	for _, n := range slices.Sorted(maps.Keys(st.Resources["aws_secretsmanager_secret"])) {
 		r := st.Resources["aws_secretsmanager_secret"][n]
 		name := st.Resolve(str(r["name"]))
 		parts := strings.Split(name, "/") // <prefix>/<account>/<service>/<NAME>
@@ -37,7 +39,7 @@ func (p *prover) appEnv(app string) *appEnv {
 		}
 		e.secrets[parts[2]][SecretARN(region, e.id, name)] = st.Resolve(str(r["kms_key_id"]))
 	}
-	for _, n := range sortedKeys(st.Resources["aws_rds_cluster"]) {
+	for _, n := range slices.Sorted(maps.Keys(st.Resources["aws_rds_cluster"])) {
 		r := st.Resources["aws_rds_cluster"][n]
 		e.clusterID = st.value("aws_rds_cluster." + n + ".cluster_resource_id")
 		e.master = str(r["master_username"])
@@ -45,10 +47,10 @@ func (p *prover) appEnv(app string) *appEnv {
 		e.dbKey = st.Resolve(str(r["master_user_secret_kms_key_id"]))
 		e.clusterARN = "arn:aws:rds:" + region + ":" + e.id + ":cluster:" + str(r["cluster_identifier"])
 	}
-	for _, n := range sortedKeys(st.Resources["aws_elasticache_replication_group"]) {
+	for _, n := range slices.Sorted(maps.Keys(st.Resources["aws_elasticache_replication_group"])) {
 		e.cacheGroup = "arn:aws:elasticache:" + region + ":" + e.id + ":replicationgroup:" + str(st.Resources["aws_elasticache_replication_group"][n]["replication_group_id"])
 	}
-	for _, n := range sortedKeys(st.Resources["aws_elasticache_user"]) {
+	for _, n := range slices.Sorted(maps.Keys(st.Resources["aws_elasticache_user"])) {
 		u := st.Resources["aws_elasticache_user"][n]
 		for _, m := range blocks(u["authentication_mode"]) {
 			if str(m["type"]) == "iam" {
@@ -82,7 +84,7 @@ func (p *prover) serviceQuestions() {
 			}
 			if len(s.Secrets) > 0 {
 				var steps []*Step
-				for _, arn := range sortedKeys(e.secrets[svc]) {
+				for _, arn := range slices.Sorted(maps.Keys(e.secrets[svc])) {
 					key := e.secrets[svc][arn]
 					steps = append(steps, p.step(exec, "secretsmanager:GetSecretValue", arn, nil),
 						p.step(exec, "kms:Decrypt", key, map[string]any{"kms:ViaService": "secretsmanager." + p.cfg.Region + ".amazonaws.com", "kms:EncryptionContext:SecretARN": arn}))
@@ -92,12 +94,12 @@ func (p *prover) serviceQuestions() {
 					sq.Problem = "the stack has " + itoa(len(e.secrets[svc])) + " of the service's " + itoa(len(s.Secrets)) + " secrets"
 				}
 			}
-			for _, other := range sortedKeys(e.secrets) {
+			for _, other := range slices.Sorted(maps.Keys(e.secrets)) {
 				if other == svc {
 					continue
 				}
 				var steps []*Step
-				for _, arn := range sortedKeys(e.secrets[other]) {
+				for _, arn := range slices.Sorted(maps.Keys(e.secrets[other])) {
 					steps = append(steps, p.step(exec, "secretsmanager:GetSecretValue", arn, nil), p.step(task, "secretsmanager:GetSecretValue", arn, nil))
 				}
 				q("its roles read "+other+"'s secrets", false, steps...).AnyOf = true

@@ -2,6 +2,7 @@ package access
 
 import (
 	"encoding/base64"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,7 +32,7 @@ func (p *prover) vpnBucket() string {
 // vpnScript is the VPN server's rendered user data.
 func (p *prover) vpnScript() string {
 	st := p.u.stacks.Stack(p.shared)
-	for _, name := range sortedKeys(st.Resources["aws_launch_template"]) {
+	for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_launch_template"])) {
 		lt := st.Resources["aws_launch_template"][name]
 		if str(lt["name"]) == p.vpnServer() {
 			b, _ := base64.StdEncoding.DecodeString(str(lt["user_data"]))
@@ -197,7 +198,7 @@ func (p *prover) vpnQuestions() {
 // vpnUsers are the configured users in the VPN group, sorted.
 func (p *prover) vpnUsers() []string {
 	var out []string
-	for _, u := range sortedKeys(p.cfg.Baseline.Users) {
+	for _, u := range slices.Sorted(maps.Keys(p.cfg.Baseline.Users)) {
 		if p.cfg.Baseline.Users[u] != nil && slices.Contains(p.cfg.Baseline.Users[u].Groups, config.VPNGroupName) {
 			out = append(out, u)
 		}

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -163,7 +164,7 @@ func (p *prover) peeringOf(app string) peering {
 	}
 	region := p.cfg.Region
 	vpcARN := func(s *Stack, want string) string {
-		for _, name := range sortedKeys(s.Resources["aws_vpc"]) {
+		for _, name := range slices.Sorted(maps.Keys(s.Resources["aws_vpc"])) {
 			tags, _ := s.Resources["aws_vpc"][name]["tags"].(map[string]any)
 			if str(tags["Name"]) == want {
 				return "arn:aws:ec2:" + region + ":" + s.AccountID + ":vpc/" + s.value("aws_vpc."+name+".id")
@@ -173,14 +174,14 @@ func (p *prover) peeringOf(app string) peering {
 	}
 	out.mgmtVPC = vpcARN(sh, p.cfg.NamePrefix+"-"+p.shared)
 	out.appVPC = vpcARN(st, p.cfg.NamePrefix+"-"+app)
-	for _, name := range sortedKeys(sh.Resources["aws_route_table"]) {
+	for _, name := range slices.Sorted(maps.Keys(sh.Resources["aws_route_table"])) {
 		out.routeTable = "arn:aws:ec2:" + region + ":" + sh.AccountID + ":route-table/" + sh.value("aws_route_table."+name+".id")
 		break
 	}
-	for _, name := range sortedKeys(st.Resources["aws_vpc_peering_connection"]) {
+	for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_vpc_peering_connection"])) {
 		out.connection = "arn:aws:ec2:" + region + ":" + sh.AccountID + ":vpc-peering-connection/pcx-" + st.Placeholder("aws_vpc_peering_connection", name, 17)
 	}
-	for _, name := range sortedKeys(st.Resources["aws_route53_zone"]) {
+	for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_route53_zone"])) {
 		if len(blocks(st.Resources["aws_route53_zone"][name]["vpc"])) > 0 {
 			out.zone = "arn:aws:route53:::hostedzone/Z" + strings.ToUpper(st.Placeholder("aws_route53_zone", name, 20))
 		}

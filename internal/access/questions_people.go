@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -32,7 +33,7 @@ func (p *prover) peopleQuestions() {
 	for _, stack := range p.accountStacks() {
 		for _, r := range p.crossAccountRoles(stack) {
 			access := strings.TrimPrefix(r.Name, "allow-")
-			for _, g := range sortedKeys(b.Groups) {
+			for _, g := range slices.Sorted(maps.Keys(b.Groups)) {
 				grant := b.Groups[g].Access == access && slices.Contains(b.Groups[g].Accounts, stack)
 				member := g + "-member"
 				p.add(&Question{Group: "people", Stacks: []string{p.security, stack}, Want: grant,

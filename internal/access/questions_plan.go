@@ -1,6 +1,8 @@
 package access
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -158,14 +160,14 @@ func (p *prover) planReadQuestions() {
 		p.refreshQuestion(stack, st, plan)
 		n := statebackend.NamesFor(p.cfg.NamePrefix, stack, acct.ID)
 		region := p.cfg.Region
-		for _, b := range sortedKeys(p.u.Buckets) {
+		for _, b := range slices.Sorted(maps.Keys(p.u.Buckets)) {
 			if bk := p.u.Buckets[b]; bk.AccountID == acct.ID && b != n.Bucket {
 				q("reads objects in "+b, false, p.step(plan, "s3:GetObject", "arn:aws:s3:::"+b+"/AWSLogs/"+acct.ID+"/object", nil),
 					p.step(plan, "s3:GetObjectVersion", "arn:aws:s3:::"+b+"/AWSLogs/"+acct.ID+"/object", nil))
 			}
 		}
 		var logs, secrets, keys []*Step
-		for _, name := range sortedKeys(st.Resources["aws_cloudwatch_log_group"]) {
+		for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_cloudwatch_log_group"])) {
 			arn := st.value("aws_cloudwatch_log_group." + name + ".arn")
 			logs = append(logs, p.step(plan, "logs:FilterLogEvents", arn, nil), p.step(plan, "logs:StartQuery", arn, nil),
 				p.step(plan, "logs:GetLogEvents", arn+":log-stream:app/x", nil))
@@ -173,10 +175,10 @@ func (p *prover) planReadQuestions() {
 		if len(logs) > 0 {
 			q("reads log events of its "+itoa(len(logs)/3)+" log groups", false, logs...)
 		}
-		for _, name := range sortedKeys(st.Resources["aws_secretsmanager_secret"]) {
+		for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_secretsmanager_secret"])) {
 			secrets = append(secrets, p.step(plan, "secretsmanager:GetSecretValue", st.value("aws_secretsmanager_secret."+name+".arn"), nil))
 		}
-		for _, name := range sortedKeys(st.Resources["aws_rds_cluster"]) {
+		for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_rds_cluster"])) {
 			secrets = append(secrets, p.step(plan, "secretsmanager:GetSecretValue", st.value("aws_rds_cluster."+name+".master_user_secret[0].secret_arn"), nil))
 		}
 		if len(secrets) > 0 {
@@ -226,14 +228,14 @@ func (p *prover) refreshQuestion(stack string, st *Stack, plan *Principal) {
 	}
 	byProvider := map[*Principal][]*Step{}
 	var unknown []string
-	types := sortedKeys(st.Resources)
+	types := slices.Sorted(maps.Keys(st.Resources))
 	for _, typ := range types {
 		actions, ok := refreshActions[typ]
 		if !ok {
 			unknown = append(unknown, typ)
 			continue
 		}
-		for _, name := range sortedKeys(st.Resources[typ]) {
+		for _, name := range slices.Sorted(maps.Keys(st.Resources[typ])) {
 			r := st.Resources[typ][name]
 			pr := plan
 			if str(r["provider"]) == "aws.shared" {

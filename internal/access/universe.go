@@ -3,6 +3,8 @@ package access
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/acme/landing-zone/internal/config"
@@ -150,7 +152,7 @@ func (u *Universe) attached(st *Stack, arn string) string {
 		}
 		return id
 	}
-	for _, name := range sortedKeys(st.Resources["aws_iam_policy"]) {
+	for _, name := range slices.Sorted(maps.Keys(st.Resources["aws_iam_policy"])) {
 		if st.value("aws_iam_policy."+name+".arn") == arn {
 			p := st.Resources["aws_iam_policy"][name]
 			return u.add("managed policy "+st.Resolve(str(p["name"]))+" ("+st.Name+")", st, str(p["policy"]))

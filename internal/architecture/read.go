@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // Stack is one synthesized stack's resources.
@@ -146,17 +148,7 @@ func str(v any) string {
 	return ""
 }
 
-func num(v any) int {
-	switch x := v.(type) {
-	case float64:
-		return int(x)
-	case string:
-		var n int
-		fmt.Sscan(x, &n)
-		return n
-	}
-	return 0
-}
+var num = tfjson.Num
 
 func tag(body map[string]any, key string) string {
 	tags, _ := body["tags"].(map[string]any)

@@ -180,18 +180,7 @@ func str(v any) string {
 	return s
 }
 
-// num reads a JSON number or a numeric string ("8080").
-func num(v any) int {
-	switch x := v.(type) {
-	case float64:
-		return int(x)
-	case string:
-		var n int
-		fmt.Sscan(x, &n)
-		return n
-	}
-	return 0
-}
+var num = tfjson.Num
 
 func strs(v any) []string {
 	var out []string

@@ -4,6 +4,7 @@
 package tfjson
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,4 +57,18 @@ func ReadStacks(dir string) (map[string][]byte, error) {
 		docs[e.Name()] = b
 	}
 	return docs, nil
+}
+
+// Num reads a JSON number, or a numeric string as the provider sometimes
+// writes them ("8080"); anything else is 0.
+func Num(v any) int {
+	switch x := v.(type) {
+	case float64:
+		return int(x)
+	case string:
+		var n int
+		fmt.Sscan(x, &n)
+		return n
+	}
+	return 0
 }
