@@ -8,7 +8,7 @@
 // the IAM proof, are reported in full and nothing is written.
 //
 // Operators run it with a subcommand instead (help, validate, diagram,
-// inventory, schema; see internal/cli). cdktf never passes arguments, so
+// inventory, schema; see app/cli). cdktf never passes arguments, so
 // only a known first argument leaves the synth path.
 package main
 
@@ -18,10 +18,10 @@ import (
 	"os"
 
 	"github.com/acme/landing-zone/internal/ci"
-	"github.com/acme/landing-zone/internal/cli"
+	"github.com/acme/landing-zone/app/cli"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
-	"github.com/acme/landing-zone/internal/synth"
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/acme/landing-zone/internal/architecture"
-	"github.com/acme/landing-zone/internal/cli"
+	"github.com/acme/landing-zone/app/cli"
 	"github.com/acme/landing-zone/internal/config"
 )
 

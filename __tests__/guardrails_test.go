@@ -12,7 +12,7 @@ import (
 
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
-	"github.com/acme/landing-zone/internal/synth"
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/internal/tf"
 	"github.com/acme/landing-zone/stacks"
 )

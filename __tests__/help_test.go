@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/acme/landing-zone/help"
-	"github.com/acme/landing-zone/internal/cli"
+	"github.com/acme/landing-zone/app/cli"
 )
 
 // requiredTopics are the operator docs a fork's engineers need from day one.

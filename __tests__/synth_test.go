@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/acme/landing-zone/internal/config"
-	"github.com/acme/landing-zone/internal/synth"
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 

@@ -1,9 +1,3 @@
-// Package stacks composes the constructs into one Terraform stack per AWS
-// account, plus one state bootstrap stack per account.
-//
-// Each stack kind is one function that sets the provider, backend and tags
-// once and builds its layers in dependency order; stacks create no raw
-// resources themselves. Entry point: Build.
 package stacks
 
 import (
@@ -41,7 +35,7 @@ type Options struct {
 	// the bucket, key, lock table and encryption settings exactly as
 	// emitted, and only where and how to connect overridden.
 	StateEndpoints *StateEndpoints
-	// SkipReach leaves the reachability proof out of the synth (internal/synth);
+	// SkipReach leaves the reachability proof out of the synth (app/synth);
 	// only `landing-zone reach` sets it, to show the whole table of a
 	// config whose flows fail.
 	SkipReach bool
@@ -52,7 +46,7 @@ type Options struct {
 	// as they are (internal/ci). Bootstrap stacks, which CI never runs,
 	// always assume deploy_role. Ignored with Offline.
 	CI ci.Mode
-	// SkipAccess leaves the IAM proof out of the synth (internal/synth);
+	// SkipAccess leaves the IAM proof out of the synth (app/synth);
 	// only `landing-zone access` sets it, to show the whole table of a
 	// config whose questions fail.
 	SkipAccess bool

@@ -1,3 +1,9 @@
+// Package stacks composes the constructs into one Terraform stack per AWS
+// account, plus one state bootstrap stack per account.
+//
+// Each stack kind is one function that sets the provider, backend and tags
+// once and builds its layers in dependency order; stacks create no raw
+// resources themselves. Entry point: Build.
 package stacks
 
 import (

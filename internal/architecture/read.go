@@ -4,7 +4,7 @@
 // Terraform JSON, never drawn by hand, so they change when the stacks do;
 // the config only supplies account names, IDs and order.
 //
-// It does not synthesize: callers run internal/synth (or cdktf synth) and
+// It does not synthesize: callers run app/synth (or cdktf synth) and
 // pass the output directory. Entry points: Read, Diagram, Inventory.
 package architecture
 

@@ -24,7 +24,7 @@ import (
 	"github.com/acme/landing-zone/internal/fastload"
 	"github.com/acme/landing-zone/internal/reach"
 	"github.com/acme/landing-zone/internal/schema"
-	"github.com/acme/landing-zone/internal/synth"
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 
