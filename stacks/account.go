@@ -9,6 +9,7 @@ import (
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
@@ -92,6 +93,7 @@ func newAccount(app cdktf.App, cfg *config.Config, name, stackName string, backe
 		Stack:     cdktf.NewTerraformStack(app, tf.S(stackName)),
 		StackName: stackName, Name: name, Account: cfg.Accounts[name], Config: cfg, Options: opts,
 	}
+	awsenv.Set(a.Stack, awsenv.New(a.Account.ID, cfg.Region))
 	mode := opts.CI
 	if backend == bootstrapState {
 		mode = ci.Human
