@@ -21,7 +21,7 @@ PTY_STAMP := $(PTY_DIR)/build/.built-for-node
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 GO_PKGS = $(shell go list ./... | grep -v /node_modules/) ./__tests__/
 
-.PHONY: help deps synth synth-offline test fuzz unit snapshots fmt vet clean actionlint scan diff deploy plan apply-plan provider-mirror
+.PHONY: help deps synth synth-offline test fuzz unit snapshots fmt vet staticcheck clean actionlint scan diff deploy plan apply-plan provider-mirror
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ synth: deps ## Synthesize every stack from config.yaml into cdktf.out/
 synth-offline: deps ## Synthesize the offline variant (local state, no AWS access needed)
 	LZ_OFFLINE=1 cdktf synth
 
-test: deps fmt actionlint ## Run the whole test suite (unit, snapshot, offline terraform plan, fuzz)
+test: deps fmt actionlint staticcheck ## Run the whole test suite (unit, snapshot, offline terraform plan, fuzz)
 	@mkdir -p .tmp
 	@start=$$(date +%s.%N); go build $(filter-out ./__tests__/,$(GO_PKGS)) && go vet $(GO_PKGS) && \
 	  awk -v s=$$start -v e=$$(date +%s.%N) "BEGIN{print e-s}" > .tmp/build-seconds
@@ -96,6 +96,17 @@ ACTIONLINT_VERSION := v1.7.12
 
 $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+# staticcheck 2026.2.2; v0.8 builds with Go 1.26 (an older go switches
+# toolchain to build it). The stamp rebuilds it when the version changes.
+STATICCHECK_VERSION := v0.8.2
+
+$(TOOLS)/.staticcheck-$(STATICCHECK_VERSION):
+	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	touch $@
+
+staticcheck: $(TOOLS)/.staticcheck-$(STATICCHECK_VERSION) ## Run staticcheck (pinned) over every package
+	$(TOOLS)/staticcheck $(GO_PKGS)
 
 TRIVY_VERSION := v0.74.0
 
@@ -153,6 +164,13 @@ clean: ## Remove build and synth output (never bootstrap-state/)
 adopter-check: deps ## Fork the working tree, rewrite config.yaml as an adopter would, run make test there
 	tools/adopter-check.sh
 
-.PHONY: bench
+.PHONY: bench bench-compare lock
 bench: deps ## Time synth with and without the lazy provider load (figures, not a test)
 	go run ./bench
+
+lock: ## Upgrade the committed provider lock (stacks/providers.lock.hcl) to the newest provider the constraint admits (needs the registry)
+	tools/lock-providers.sh
+
+REV ?= HEAD
+bench-compare: deps ## Time synth of revision REV against the working tree, taking turns (figures, not a test)
+	bench/compare.sh $(REV)

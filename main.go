@@ -17,11 +17,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/app/cli"
+	"github.com/acme/landing-zone/app/synth"
+	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/fastload"
-	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 

@@ -8,8 +8,10 @@ import (
 
 	"github.com/acme/landing-zone/constructs/aurora"
 	"github.com/acme/landing-zone/internal/access"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tfjson"
 	"github.com/acme/landing-zone/stacks"
 )
 
@@ -120,8 +122,8 @@ func TestCIStacksRunWithoutTheExtraHop(t *testing.T) {
 				for _, p := range s.Provider["aws"] {
 					alias, _ := p["alias"].(string)
 					var roles []string
-					for _, r := range asList(p["assume_role"]) {
-						roles = append(roles, r.(map[string]any)["role_arn"].(string))
+					for _, r := range tfjson.Blocks(p["assume_role"]) {
+						roles = append(roles, r["role_arn"].(string))
 					}
 					pinned, _ := p["allowed_account_ids"].([]any)
 					switch alias {
@@ -130,7 +132,7 @@ func TestCIStacksRunWithoutTheExtraHop(t *testing.T) {
 							t.Errorf("%s: default provider assumes %v, pinned to %v; want no role, pinned to %s", name, roles, pinned, a.ID)
 						}
 					case "shared":
-						want := ci.RoleARN(shared.ID, ci.PeeringRole(f.Cfg, name, c.mode == ci.Apply))
+						want := ci.RoleARN(awsenv.PartitionOf(f.Cfg.Region), shared.ID, ci.PeeringRole(f.Cfg, name, c.mode == ci.Apply))
 						if !slices.Equal(roles, []string{want}) || len(pinned) != 1 || pinned[0] != shared.ID {
 							t.Errorf("%s: shared provider assumes %v, want only %s", name, roles, want)
 						}
@@ -140,22 +142,12 @@ func TestCIStacksRunWithoutTheExtraHop(t *testing.T) {
 					t.Errorf("%s: the backend assumes %v in CI", name, be["assume_role"])
 				}
 				boot := readStack(t, out, "bootstrap-"+name)
-				if p := boot.Provider["aws"][0]; len(asList(p["assume_role"])) != 1 {
+				if p := boot.Provider["aws"][0]; len(tfjson.Blocks(p["assume_role"])) != 1 {
 					t.Errorf("bootstrap-%s: want deploy_role assumed as for people, got %v", name, p["assume_role"])
 				}
 			}
 		})
 	}
-}
-
-func asList(v any) []any {
-	switch x := v.(type) {
-	case []any:
-		return x
-	case map[string]any:
-		return []any{x}
-	}
-	return nil
 }
 
 // iamDoc is an IAM document inside a synthesized resource, for editing.
@@ -198,15 +190,7 @@ func dropSid(t *testing.T, sid string) func(*iamDoc) {
 // questions that start with it.
 func (d stackDocs) access(t *testing.T, cfg *config.Config, question string) []*access.Question {
 	t.Helper()
-	raw := map[string][]byte{}
-	for name, doc := range d {
-		b, err := json.Marshal(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw[name] = b
-	}
-	s, err := access.Parse(raw, cfg)
+	s, err := access.Parse(d.raw(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package tests
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/netip"
-	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,9 +16,6 @@ import (
 	"github.com/acme/landing-zone/internal/naming"
 	"github.com/acme/landing-zone/internal/tfjson"
 )
-
-// refTo is the resource address a reference attribute points at.
-func refTo(v any) string { return tfjson.Ref(v) }
 
 // groupsNamed returns the addresses of security groups whose name ends in suffix.
 func (s stackJSON) groupsNamed(suffix string) map[string]bool {
@@ -69,7 +67,7 @@ func TestDataStoresAreReachableOnlyFromTheAppTier(t *testing.T) {
 			}
 			rules, fromVPN := 0, 0
 			for id, r := range s.resources("aws_vpc_security_group_ingress_rule") {
-				if !stores[refTo(r["security_group_id"])] {
+				if !stores[tfjson.Ref(r["security_group_id"])] {
 					continue
 				}
 				if c, ok := r["cidr_ipv4"].(string); ok && a.DataOverVPN() && vpnSubnets[c] && r["cidr_ipv6"] == nil && r["referenced_security_group_id"] == nil {
@@ -80,7 +78,7 @@ func TestDataStoresAreReachableOnlyFromTheAppTier(t *testing.T) {
 				if r["cidr_ipv4"] != nil || r["cidr_ipv6"] != nil || r["prefix_list_id"] != nil {
 					t.Errorf("%s: %s opens a data store to an address range %v (vpn_data_access %v)", stack, id, r["cidr_ipv4"], a.DataOverVPN())
 				}
-				if peer := refTo(r["referenced_security_group_id"]); !appTier[peer] {
+				if peer := tfjson.Ref(r["referenced_security_group_id"]); !appTier[peer] {
 					t.Errorf("%s: %s opens a data store to %q, which is not an app-tier service", stack, id, peer)
 				}
 			}
@@ -116,7 +114,7 @@ func serviceGroupsInAppTier(t *testing.T, s stackJSON) map[string]bool {
 		}
 		for _, g := range nc["security_groups"].([]any) {
 			if ok {
-				out[refTo(g)] = true
+				out[tfjson.Ref(g)] = true
 			}
 		}
 	}
@@ -132,16 +130,9 @@ var secretAttributes = []string{"master_password", "auth_token", "passwords", "s
 func TestNoSecretValueAppearsInTheOutput(t *testing.T) {
 	eachConfig(t, func(t *testing.T, f fixture) {
 		for _, out := range []string{synthOf(t, f), offlineSynthOf(t, f)} {
-			for _, stack := range stackNames(t, out) {
-				b, err := os.ReadFile(stackFile(out, stack))
-				if err != nil {
-					t.Fatal(err)
-				}
-				var doc any
-				if err := json.Unmarshal(b, &doc); err != nil {
-					t.Fatal(err)
-				}
-				walkJSON(doc, "", func(path string, key string, v any) {
+			docs := readDocs(t, out)
+			for _, stack := range slices.Sorted(maps.Keys(docs)) {
+				walkJSON(docs[stack], "", func(path string, key string, v any) {
 					for _, attr := range secretAttributes {
 						if key == attr && v != nil {
 							t.Errorf("%s: %s holds a value for %q", stack, path, attr)
@@ -242,7 +233,7 @@ func TestDataStoresAreEncryptedAndRedisUsesIAMAuth(t *testing.T) {
 			a := f.Cfg.Accounts[stack]
 			s := readStack(t, synthOf(t, f), stack)
 			for id, c := range s.resources("aws_rds_cluster") {
-				if c["storage_encrypted"] != true || c["manage_master_user_password"] != true || refTo(c["kms_key_id"]) == "" {
+				if c["storage_encrypted"] != true || c["manage_master_user_password"] != true || tfjson.Ref(c["kms_key_id"]) == "" {
 					t.Errorf("%s: cluster %s is not KMS-encrypted with an RDS-managed password", stack, id)
 				}
 				if !strings.Contains(c["db_cluster_parameter_group_name"].(string), "aws_rds_cluster_parameter_group") {
@@ -261,7 +252,7 @@ func TestDataStoresAreEncryptedAndRedisUsesIAMAuth(t *testing.T) {
 				}
 			}
 			for id, g := range s.resources("aws_elasticache_replication_group") {
-				if g["at_rest_encryption_enabled"] != "true" || g["transit_encryption_enabled"] != true || refTo(g["kms_key_id"]) == "" || g["user_group_ids"] == nil {
+				if g["at_rest_encryption_enabled"] != "true" || g["transit_encryption_enabled"] != true || tfjson.Ref(g["kms_key_id"]) == "" || g["user_group_ids"] == nil {
 					t.Errorf("%s: Redis %s lacks encryption or RBAC", stack, id)
 				}
 			}
@@ -345,7 +336,7 @@ func TestServicesRunOnTheirCapacityAndRoutes(t *testing.T) {
 			rules := map[string]string{}
 			for _, r := range s.resources("aws_lb_listener_rule") {
 				b, _ := json.Marshal(r["condition"])
-				rules[refTo(r["listener_arn"])+" "+string(b)] = refTo(r["action"].([]any)[0].(map[string]any)["target_group_arn"])
+				rules[tfjson.Ref(r["listener_arn"])+" "+string(b)] = tfjson.Ref(r["action"].([]any)[0].(map[string]any)["target_group_arn"])
 			}
 			for _, name := range a.ServiceNames() {
 				cs := a.Services[name]
@@ -421,7 +412,7 @@ func TestServiceRolesReachOnlyWhatTheyRead(t *testing.T) {
 	s := readStack(t, online(t), "stage")
 	policies := map[string]string{}
 	for _, p := range s.resources("aws_iam_role_policy") {
-		policies[refTo(p["role"])] = p["policy"].(string)
+		policies[tfjson.Ref(p["role"])] = p["policy"].(string)
 	}
 	roles := map[string]string{}
 	for id, r := range s.resources("aws_iam_role") {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/iamusers"
 	"github.com/acme/landing-zone/constructs/logarchive"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/stacks"
 )
@@ -48,7 +48,7 @@ func parsePolicy(t testing.TB, where string, v any) policyDoc {
 
 func archiveNames(cfg *config.Config) logarchive.Names {
 	name, logs := cfg.AccountOfKind(config.KindLogs)
-	return logarchive.NamesFor(cfg.NamePrefix, name, logs.ID, cfg.Region)
+	return logarchive.NamesFor(cfg.NamePrefix, name, awsenv.New(logs.ID, cfg.Region))
 }
 
 func securityRoot(cfg *config.Config) string {
@@ -98,7 +98,7 @@ func TestEveryTrailAndConfigChannelDeliversToTheLogsAccount(t *testing.T) {
 				if tr["is_multi_region_trail"] != true || tr["enable_log_file_validation"] != true || tr["include_global_service_events"] != true {
 					t.Errorf("%s: trail is not multi-region with log file validation and global events: %v", name, tr)
 				}
-				arn := audit.TrailARN(cfg.Region, id, tr["name"].(string))
+				arn := audit.TrailARN(awsenv.New(id, cfg.Region), tr["name"].(string))
 				if want := "arn:aws:s3:::" + names.TrailBucket + "/AWSLogs/" + id + "/*"; writers[arn] != want {
 					t.Errorf("%s: the trail bucket lets %s write %q, want %q", name, arn, writers[arn], want)
 				}
@@ -188,20 +188,6 @@ var policyFields = map[string]string{
 var attachmentTypes = map[string]string{
 	"aws_iam_role_policy_attachment": "role", "aws_iam_group_policy_attachment": "group",
 	"aws_iam_user_policy_attachment": "user", "aws_iam_policy_attachment": "name",
-}
-
-var baselineRefRe = regexp.MustCompile(`^\$\{([a-z0-9_]+)\.([^.}]+)\.[a-z_]+\}$`)
-
-// deref returns the resource a reference such as "${aws_iam_role.x.name}"
-// points at.
-func (s stackJSON) deref(t testing.TB, ref any) map[string]any {
-	t.Helper()
-	str, _ := ref.(string)
-	m := baselineRefRe.FindStringSubmatch(str)
-	if m == nil || s.Resource[m[1]][m[2]] == nil {
-		t.Fatalf("%v is not a reference to a resource in the stack", ref)
-	}
-	return s.Resource[m[1]][m[2]]
 }
 
 // adminRoles may hold AdministratorAccess, each for a reason.
@@ -367,7 +353,7 @@ func TestLogArchiveBucketsAndKeyAreScoped(t *testing.T) {
 			}
 		}
 
-		auditor := crossaccount.RoleARN(logsAcct.ID, config.AccessReadOnly)
+		auditor := crossaccount.RoleARN(awsenv.PartitionOf(cfg.Region), logsAcct.ID, config.AccessReadOnly)
 		for addr, k := range logs.resources("aws_kms_key") {
 			if !strings.HasPrefix(addr, "log-archive") {
 				continue
@@ -426,7 +412,7 @@ func TestSecurityAccountHoldsUsersGroupsAndTheMFAPolicy(t *testing.T) {
 			}
 			var want []string
 			for _, a := range g.Accounts {
-				want = append(want, crossaccount.RoleARN(cfg.Accounts[a].ID, g.Access))
+				want = append(want, crossaccount.RoleARN(awsenv.PartitionOf(cfg.Region), cfg.Accounts[a].ID, g.Access))
 			}
 			doc := parsePolicy(t, addr, p["policy"])
 			st := doc.Statement[0]

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acme/landing-zone/internal/architecture"
 	"github.com/acme/landing-zone/app/cli"
+	"github.com/acme/landing-zone/internal/architecture"
 	"github.com/acme/landing-zone/internal/config"
 )
 

@@ -9,10 +9,11 @@ import (
 	"testing"
 
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
-	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/internal/tf"
 	"github.com/acme/landing-zone/stacks"
 )
@@ -39,7 +40,6 @@ func TestEachGuardrailFiresOnItsFixture(t *testing.T) {
 			if err != nil {
 				t.Fatalf("every rule needs a failing fixture: %v", err)
 			}
-			guardrails.Reset()
 			vs, err := guardrails.CheckStack(fixtureStack(rule.Name), b, fixtureOptions)
 			if err != nil {
 				t.Fatal(err)
@@ -61,27 +61,75 @@ func TestEachGuardrailFiresOnItsFixture(t *testing.T) {
 	}
 }
 
+// TestAWaiverWithAReasonSilencesOneRuleOnOneResource adds two keys without
+// rotation to the real dev stack and waives the rule on one of them, which
+// also blanks a required tag: the waived rule is silent on that key only,
+// the other rule still fires on it, the same rule still fires on the other
+// key, and the waiver is read back from the synthesized JSON and listed.
 func TestAWaiverWithAReasonSilencesOneRuleOnOneResource(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "guardrails", guardrails.RuleKMSRotation+".tf.json"))
+	const reason = "imported key, rotated by its owner"
+	cfg := loadExample(t)
+	// The IAM proof would ask for the extra keys' policies: leave it out.
+	keys := func(unwaived bool) stacks.Options {
+		return stacks.Options{SkipAccess: true, Extend: func(l *stacks.Landing) {
+			waived := kmskey.NewKmsKey(l.Apps[0].Stack, tf.S("waived"), &kmskey.KmsKeyConfig{Description: tf.S("rotated by its owner")})
+			guardrails.Waive(waived, guardrails.RuleKMSRotation, reason)
+			if unwaived {
+				waived.SetTags(&map[string]*string{"Environment": tf.S("")})
+				kmskey.NewKmsKey(l.Apps[0].Stack, tf.S("unwaived"), &kmskey.KmsKeyConfig{Description: tf.S("no rotation")})
+			}
+		}}
+	}
+
+	out := t.TempDir()
+	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: tf.S(out)})
+	stacks.Build(app, cfg, keys(true))
+	app.Synth()
+	vs, err := guardrails.Check(out, stacks.GuardrailOptions(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	guardrails.Reset()
-	defer guardrails.Reset()
-	guardrails.Waive("dev/key", guardrails.RuleKMSRotation, "imported key rotated by its owner")
-	vs, err := guardrails.CheckStack("dev", b, fixtureOptions)
-	if err != nil || len(vs) != 0 {
-		t.Fatalf("waived rule still fires: %v %v", vs, err)
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.Path+" "+v.Rule)
 	}
-	if w := guardrails.Waivers(); len(w) != 1 || w[0].Reason != "imported key rotated by its owner" {
-		t.Errorf("waivers = %v", w)
+	want := []string{"dev/unwaived " + guardrails.RuleKMSRotation, "dev/waived " + guardrails.RuleTags}
+	if !slices.Equal(got, want) {
+		t.Errorf("violations %q, want %q", got, want)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("a waiver without a reason must panic")
-		}
-	}()
-	guardrails.Waive("dev/key", guardrails.RuleKMSRotation, "")
+	ws, err := guardrails.Waivers(out)
+	if err != nil || !slices.Equal(ws, []guardrails.Waiver{{Stack: "dev", Path: "dev/waived", Rule: guardrails.RuleKMSRotation, Reason: reason}}) {
+		t.Errorf("waivers read back = %v %v", ws, err)
+	}
+
+	// A synth that passes lists the waiver it read from the JSON.
+	var log strings.Builder
+	if err := synth.Run(cfg, t.TempDir(), keys(false), &log); err != nil {
+		t.Fatal(err)
+	}
+	if line := "guardrails: waived " + guardrails.RuleKMSRotation + " for dev/waived: " + reason + "\n"; log.String() != line {
+		t.Errorf("synth log %q, want %q", log.String(), line)
+	}
+}
+
+// TestAWaiverNeedsAKnownRuleAndAReason: a waiver without a reason, or for a
+// rule that does not exist, stops the synth naming the resource.
+func TestAWaiverNeedsAKnownRuleAndAReason(t *testing.T) {
+	stack := cdktf.NewTerraformStack(cdktf.NewApp(&cdktf.AppConfig{Outdir: tf.S(t.TempDir())}), tf.S("unit"))
+	key := kmskey.NewKmsKey(stack, tf.S("key"), &kmskey.KmsKeyConfig{})
+	for _, c := range []struct{ rule, reason, want string }{
+		{guardrails.RuleKMSRotation, "", "a reason is required to waive " + guardrails.RuleKMSRotation + " on unit/key"},
+		{"kms-rotation", "typo", `unknown rule "kms-rotation" on unit/key`},
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, c.want) {
+					t.Errorf("Waive(%q, %q) panicked with %q, want %q", c.rule, c.reason, msg, c.want)
+				}
+			}()
+			guardrails.Waive(key, c.rule, c.reason)
+		}()
+	}
 }
 
 // TestEverySynthPassesEveryGuardrail: every synth goes through the

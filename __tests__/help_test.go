@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acme/landing-zone/help"
 	"github.com/acme/landing-zone/app/cli"
+	"github.com/acme/landing-zone/help"
 )
 
 // requiredTopics are the operator docs a fork's engineers need from day one.
@@ -184,6 +184,8 @@ func TestHelpCommandLineRouting(t *testing.T) {
 	}{
 		{"help lists the topics", []string{"help"}, 0, "add-account"},
 		{"help prints one topic", []string{"help", "vpn"}, 0, "# Connect to the VPN"},
+		{"help finds a topic whatever its case", []string{"help", "VPN"}, 0, "# Connect to the VPN"},
+		{"help finds a topic by its file name", []string{"help", "State-Bootstrap.md"}, 0, "# State bootstrap and recovery"},
 		{"an unknown topic exits 2 listing the topics", []string{"help", "nope"}, 2, "state-bootstrap"},
 		{"an unknown command exits 2 with usage", []string{"synthesize"}, 2, "usage: landing-zone"},
 		{"validate says OK for the example", []string{"validate", exampleConfig}, 0, exampleConfig + ": OK"},

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/landing-zone/constructs/ecscluster"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // refreshPreferences are what every instance refresh of the ECS hosts
@@ -48,7 +49,7 @@ func TestECSHostsAreReplacedFromTheLatestImageEveryWeek(t *testing.T) {
 				if asg == nil {
 					t.Fatalf("no Auto Scaling group %s", asgName)
 				}
-				lt := s.resources("aws_launch_template")[strings.TrimPrefix(refTo(first(asg["launch_template"])["id"]), "aws_launch_template.")]
+				lt := s.resources("aws_launch_template")[strings.TrimPrefix(tfjson.Ref(first(asg["launch_template"])["id"]), "aws_launch_template.")]
 				if lt == nil || lt["image_id"] != ecscluster.AMIParameter {
 					t.Errorf("the hosts' launch template does not resolve %s at launch: %v", ecscluster.AMIParameter, lt["image_id"])
 				}
@@ -71,7 +72,7 @@ func TestECSHostsAreReplacedFromTheLatestImageEveryWeek(t *testing.T) {
 					t.Errorf("%s's instance maintenance policy %v: want 100/200, so that a replacement (refresh or health) launches before a host goes", asgName, mp)
 				}
 				for _, cp := range s.resources("aws_ecs_capacity_provider") {
-					if p := first(cp["auto_scaling_group_provider"]); refTo(p["auto_scaling_group_arn"]) == "aws_autoscaling_group."+asgID {
+					if p := first(cp["auto_scaling_group_provider"]); tfjson.Ref(p["auto_scaling_group_arn"]) == "aws_autoscaling_group."+asgID {
 						if p["managed_draining"] != "ENABLED" || p["managed_termination_protection"] != "ENABLED" {
 							t.Errorf("capacity provider %v: managed_draining %v, managed_termination_protection %v; want both ENABLED, so that ECS moves tasks off a host before it is replaced", cp["name"], p["managed_draining"], p["managed_termination_protection"])
 						}
@@ -152,13 +153,13 @@ func checkRefreshSchedule(t *testing.T, s stackJSON, a *config.Account, asgID, a
 	if first(sch["flexible_time_window"])["mode"] != "OFF" {
 		t.Errorf("the refresh schedule has a flexible window %v: it should start in the window it names", sch["flexible_time_window"])
 	}
-	role := refTo(first(sch["target"])["role_arn"])
+	role := tfjson.Ref(first(sch["target"])["role_arn"])
 	var trust, policy string
 	for id, r := range s.resources("aws_iam_role") {
 		if "aws_iam_role."+id+".arn" == role || "aws_iam_role."+id == strings.TrimSuffix(role, ".arn") {
 			trust, _ = r["assume_role_policy"].(string)
 			for _, p := range s.resources("aws_iam_role_policy") {
-				if strings.HasPrefix(refTo(p["role"]), "aws_iam_role."+id) {
+				if strings.HasPrefix(tfjson.Ref(p["role"]), "aws_iam_role."+id) {
 					policy, _ = p["policy"].(string)
 				}
 			}
@@ -170,19 +171,6 @@ func checkRefreshSchedule(t *testing.T, s stackJSON, a *config.Account, asgID, a
 	if !strings.Contains(policy, `"autoscaling:StartInstanceRefresh"`) || !strings.Contains(policy, "aws_autoscaling_group."+asgID+".arn") || strings.Count(policy, `"Action"`) != 1 {
 		t.Errorf("the schedule's role may %s; want autoscaling:StartInstanceRefresh on %s only", policy, asgName)
 	}
-}
-
-func first(v any) map[string]any {
-	switch x := v.(type) {
-	case map[string]any:
-		return x
-	case []any:
-		if len(x) > 0 {
-			m, _ := x[0].(map[string]any)
-			return m
-		}
-	}
-	return map[string]any{}
 }
 
 func atoi(s string) int {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // alarmWatch is what one alarm watches, read from its dimensions.
@@ -42,7 +43,7 @@ func watched(s stackJSON) []alarmWatch {
 		sort.Strings(keys)
 		var parts []string
 		for _, k := range keys {
-			if r := refTo(dims[k]); r != "" {
+			if r := tfjson.Ref(dims[k]); r != "" {
 				parts = append(parts, r)
 			} else {
 				parts = append(parts, fmt.Sprintf("%s=%v", k, dims[k]))
@@ -85,7 +86,7 @@ func TestEveryResourceHasItsAlarmsAndEveryAlarmNotifiesATopic(t *testing.T) {
 				}
 				for _, key := range []string{"alarm_actions", "ok_actions"} {
 					acts, _ := a[key].([]any)
-					if len(acts) == 0 || !topics[refTo(acts[0])] {
+					if len(acts) == 0 || !topics[tfjson.Ref(acts[0])] {
 						t.Errorf("%s: alarm %s has %s %v, not a topic of this stack", stack, id, key, a[key])
 					}
 				}
@@ -144,7 +145,7 @@ func TestAlarmTopicsAreEncryptedAndOnlyMonitoringServicesPublish(t *testing.T) {
 				t.Errorf("%s: want a critical and a warning topic", stack)
 			}
 			for id, topic := range s.resources("aws_sns_topic") {
-				if refTo(topic["kms_master_key_id"]) == "" {
+				if tfjson.Ref(topic["kms_master_key_id"]) == "" {
 					t.Errorf("%s: topic %s is not KMS-encrypted", stack, id)
 				}
 			}

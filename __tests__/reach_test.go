@@ -1,9 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,73 +83,9 @@ func hasFlow(flows []reach.Flow, want reach.Flow) bool {
 	return false
 }
 
-// stackDocs are synthesized stacks decoded for editing: each broken case
-// below changes one thing and must make exactly the affected flow fail.
-type stackDocs map[string]map[string]any
-
-func readDocs(t *testing.T, out string) stackDocs {
-	t.Helper()
-	d := stackDocs{}
-	for _, name := range stackNames(t, out) {
-		b, err := os.ReadFile(filepath.Join(out, "stacks", name, "cdk.tf.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatal(err)
-		}
-		d[name] = doc
-	}
-	return d
-}
-
-// of returns one stack's resources of a type, by name.
-func (d stackDocs) of(stack, typ string) map[string]any {
-	rs, _ := d[stack]["resource"].(map[string]any)
-	m, _ := rs[typ].(map[string]any)
-	return m
-}
-
-// where returns the names of a type's resources whose JSON contains every
-// fragment.
-func (d stackDocs) where(stack, typ string, fragments ...string) []string {
-	var out []string
-	for name, r := range d.of(stack, typ) {
-		b, _ := json.Marshal(r)
-		ok := true
-		for _, f := range fragments {
-			ok = ok && strings.Contains(string(b), f)
-		}
-		if ok {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-func (d stackDocs) remove(t *testing.T, stack, typ string, fragments ...string) {
-	t.Helper()
-	names := d.where(stack, typ, fragments...)
-	if len(names) == 0 {
-		t.Fatalf("%s: no %s contains %q", stack, typ, fragments)
-	}
-	for _, n := range names {
-		delete(d.of(stack, typ), n)
-	}
-}
-
 func (d stackDocs) prove(t *testing.T, cfg *config.Config) []reach.Flow {
 	t.Helper()
-	raw := map[string][]byte{}
-	for name, doc := range d {
-		b, err := json.Marshal(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw[name] = b
-	}
-	s, err := reach.Parse(raw)
+	s, err := reach.Parse(d.raw(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/schema"
@@ -67,6 +67,8 @@ func TestSchemaRejectsWhatTheLoaderRejects(t *testing.T) {
 		name, old, new, key string
 	}{
 		{"an unknown key", "region: us-east-1\n", "region: us-east-1\nregoin: eu-west-1\n", "regoin"},
+		{"a misspelt region", "region: us-east-1\n", "region: eu-centrl-1\n", "region"},
+		{"a GovCloud region", "region: us-east-1\n", "region: us-gov-west-1\n", "region"},
 		{"an unknown kind", "kind: security", "kind: secure", "accounts.security.kind"},
 		{"an unknown NAT mode", "nat: per_az", "nat: per-az", "accounts.prod.vpc.nat"},
 		{"an unknown load balancer", "load_balancer: internal\n        cpu: 512\n        memory: 1024\n        secrets: [STRIPE_API_KEY]\n        use_database: true\n        use_cache: true\n\n  stage:",

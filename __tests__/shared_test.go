@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/acme/landing-zone/constructs/githuboidc"
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // vpnUserData decodes the OpenVPN server's user data from the synthesized
@@ -78,9 +80,9 @@ func TestVPNPushesARouteToEveryPeeredVPC(t *testing.T) {
 
 func TestVPNUserDataRendersCustomRoutes(t *testing.T) {
 	ud := vpn.RenderUserData(vpn.Props{
-		Name: "x", Port: 443, VpcCIDR: "10.0.0.0/16", ClientCIDR: "192.168.100.0/24",
-		Routes: []string{"10.50.0.0/20", "10.60.0.0/24"}, VPNGroup: "g", GroupReaderRole: "arn:aws:iam::1:role/r", Region: "eu-west-1",
-	}, "bucket")
+		Name: "x", Port: 443, VPC: &network.Vpc{CIDR: "10.0.0.0/16"}, ClientCIDR: "192.168.100.0/24",
+		Routes: []string{"10.50.0.0/20", "10.60.0.0/24"}, VPNGroup: "g", GroupReaderRole: "arn:aws:iam::1:role/r",
+	}, "eu-west-1", "bucket")
 	for _, want := range []string{`push "route 10.0.0.0 255.255.0.0"`, `push "route 10.50.0.0 255.255.240.0"`, `push "route 10.60.0.0 255.255.255.0"`,
 		"server 192.168.100.0 255.255.255.0", "port 443", `push "dhcp-option DNS 10.0.0.2"`} {
 		if !strings.Contains(ud, want) {
@@ -113,7 +115,7 @@ func TestOnlyTheVPNAndPublicALBsAreOpenToTheInternet(t *testing.T) {
 				if r["cidr_ipv4"] != "0.0.0.0/0" && r["cidr_ipv6"] != "::/0" {
 					continue
 				}
-				group := names[refTo(r["security_group_id"])]
+				group := names[tfjson.Ref(r["security_group_id"])]
 				key := r["ip_protocol"].(string) + "/" + portOf(r["from_port"]) + "-" + portOf(r["to_port"])
 				switch {
 				case group == server && key == vpnKey:
@@ -206,7 +208,7 @@ func rolePolicies(s stackJSON) map[string]string {
 	}
 	out := map[string]string{}
 	for _, p := range s.resources("aws_iam_role_policy") {
-		out[names[refTo(p["role"])]] = p["policy"].(string)
+		out[names[tfjson.Ref(p["role"])]] = p["policy"].(string)
 	}
 	return out
 }

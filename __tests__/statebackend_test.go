@@ -485,21 +485,12 @@ func (r *putRecorder) puts(path string) []http.Header {
 
 func backendS3(t testing.TB, file string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+	be, _ := readStackFile(t, file).Terraform["backend"].(map[string]any)
+	s3, _ := be["s3"].(map[string]any)
+	if s3 == nil {
+		t.Fatalf("%s has no S3 backend", file)
 	}
-	var s struct {
-		Terraform struct {
-			Backend struct {
-				S3 map[string]any `json:"s3"`
-			} `json:"backend"`
-		} `json:"terraform"`
-	}
-	if err := json.Unmarshal(b, &s); err != nil || s.Terraform.Backend.S3 == nil {
-		t.Fatalf("%s has no S3 backend (%v)", file, err)
-	}
-	return s.Terraform.Backend.S3
+	return s3
 }
 
 func terraformCmd(dir, rc string, args ...string) *exec.Cmd {

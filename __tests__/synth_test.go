@@ -4,15 +4,11 @@
 package tests
 
 import (
-	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
-	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/app/synth"
+	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/stacks"
 )
 
@@ -41,57 +37,4 @@ func synthInto(t testing.TB, cfg *config.Config, opts stacks.Options, out string
 		t.Fatalf("synth: %v", err)
 	}
 	return out
-}
-
-// stackNames lists the synthesized stacks in a synth output directory.
-func stackNames(t testing.TB, out string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(out, "stacks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	return names
-}
-
-func stackFile(out, stack string) string {
-	return filepath.Join(out, "stacks", stack, "cdk.tf.json")
-}
-
-// stackJSON is a synthesized stack, decoded.
-type stackJSON struct {
-	Provider  map[string][]map[string]any          `json:"provider"`
-	Terraform map[string]any                       `json:"terraform"`
-	Resource  map[string]map[string]map[string]any `json:"resource"`
-	Output    map[string]map[string]any            `json:"output"`
-}
-
-func readStack(t testing.TB, out, stack string) stackJSON {
-	t.Helper()
-	b, err := os.ReadFile(stackFile(out, stack))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s stackJSON
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("%s: %v", stack, err)
-	}
-	return s
-}
-
-// resources returns the resources of one type in a stack.
-func (s stackJSON) resources(typ string) map[string]map[string]any {
-	return s.Resource[typ]
-}
-
-func (s stackJSON) count() int {
-	n := 0
-	for _, rs := range s.Resource {
-		n += len(rs)
-	}
-	return n
 }

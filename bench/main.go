@@ -30,6 +30,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/acme/landing-zone/internal/fastload"
 )
@@ -237,7 +238,7 @@ func writeScaled(config, path string) (string, string) {
 	check(yaml.Unmarshal(b, &cfg))
 	accounts, _ := cfg["accounts"].(map[string]any)
 	var apps []map[string]any
-	for _, name := range sortedKeys(accounts) {
+	for _, name := range slices.Sorted(maps.Keys(accounts)) {
 		if a, _ := accounts[name].(map[string]any); a["kind"] == "app" {
 			apps = append(apps, a)
 		}
@@ -253,7 +254,7 @@ func writeScaled(config, path string) (string, string) {
 			break
 		}
 		// Copies of the environment's own services, so that they validate.
-		names, more := sortedKeys(services), map[string]any{}
+		names, more := slices.Sorted(maps.Keys(services)), map[string]any{}
 		for i := 0; i < 20; i++ {
 			name := names[i%len(names)]
 			more[fmt.Sprintf("%s%02d", name, i+1)] = services[name]
@@ -410,15 +411,6 @@ func run(env []string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fail(fmt.Sprintf("%s: %v\n%s", strings.Join(args, " "), err, out))
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func mb(kB int64) string {

@@ -6,8 +6,6 @@ import (
 
 	"github.com/acme/landing-zone/constructs/alarms"
 	"github.com/acme/landing-zone/constructs/kms"
-	"github.com/acme/landing-zone/constructs/loggroup"
-	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
@@ -67,18 +65,16 @@ type StateEndpoints struct {
 type Account struct {
 	Stack     cdktf.TerraformStack
 	StackName string
-	Name      string // the account's name in config
-	Account   *config.Account
+	Name      string          // the account's name in config
+	Spec      *config.Account // the account's settings in config
 	Config    *config.Config
 	Options   Options
 	// Chain is who the stack's providers and backend run as (ci.ChainOf);
 	// bootstrap stacks always use a person's chain.
 	Chain ci.Chain
 	// Topics are the account's alarm topics (addMonitoring).
-	Topics    *alarms.Topics
-	logKey    *kms.Key
-	trailLogs *loggroup.Group // CloudTrail's local copy (addBaseline)
-	watch     *monitoring.Watcher
+	Topics *alarms.Topics
+	logKey *kms.Key
 }
 
 type backendKind int
@@ -91,9 +87,9 @@ const (
 func newAccount(app cdktf.App, cfg *config.Config, name, stackName string, backend backendKind, opts Options) *Account {
 	a := &Account{
 		Stack:     cdktf.NewTerraformStack(app, tf.S(stackName)),
-		StackName: stackName, Name: name, Account: cfg.Accounts[name], Config: cfg, Options: opts,
+		StackName: stackName, Name: name, Spec: cfg.Accounts[name], Config: cfg, Options: opts,
 	}
-	awsenv.Set(a.Stack, awsenv.New(a.Account.ID, cfg.Region))
+	tf.SetEnv(a.Stack, a.Env())
 	mode := opts.CI
 	if backend == bootstrapState {
 		mode = ci.Human
@@ -106,6 +102,10 @@ func newAccount(app cdktf.App, cfg *config.Config, name, stackName string, backe
 	return a
 }
 
+// Env is where the stack deploys: the account, the config's region and its
+// partition. Constructs read the same from the stack (tf.EnvOf).
+func (a *Account) Env() awsenv.Env { return awsenv.New(a.Spec.ID, a.Config.Region) }
+
 // Tags are applied to every resource through the provider's default_tags.
 func (a *Account) Tags() map[string]string {
 	return map[string]string{
@@ -117,7 +117,7 @@ func (a *Account) Tags() map[string]string {
 }
 
 func (a *Account) provider() {
-	a.newProvider("aws", "", a.Account, a.Chain.Default)
+	a.newProvider("aws", "", a.Spec, a.Chain.Default)
 }
 
 // newProvider configures the AWS provider for an account: pinned to it with
@@ -160,7 +160,7 @@ func StateKey(stack string) string { return stack + "/terraform.tfstate" }
 
 // StateNames returns the account's state bucket, lock table and key names.
 func (a *Account) StateNames() statebackend.Names {
-	return statebackend.NamesFor(a.Config.NamePrefix, a.Name, a.Account.ID)
+	return statebackend.NamesFor(a.Config.NamePrefix, a.Name, a.Spec.ID)
 }
 
 func (a *Account) backend(kind backendKind) {
@@ -184,7 +184,7 @@ func (a *Account) backend(kind backendKind) {
 			Region:        tf.S(a.Config.Region),
 			DynamodbTable: tf.S(n.Table),
 			Encrypt:       tf.B(true),
-			KmsKeyId:      tf.S("arn:aws:kms:" + a.Config.Region + ":" + a.Account.ID + ":alias/" + n.KeyAlias),
+			KmsKeyId:      tf.S(a.Env().ARN("kms", "alias/"+n.KeyAlias)),
 		}
 		// The backend takes one role: CI's chains have none, people's one.
 		if len(a.Chain.Backend) > 1 {
@@ -217,8 +217,7 @@ func (a *Account) LogKey() *kms.Key {
 		a.logKey = kms.New(a.Stack, "logs-key", kms.Props{
 			Alias:       a.Config.NamePrefix + "-" + a.Name + "-logs",
 			Description: "Encrypts CloudWatch log groups in " + a.Name,
-			AccountID:   a.Account.ID, Region: a.Config.Region,
-			Statements: []iam.Statement{kms.LogsStatement(a.Account.ID, a.Config.Region)},
+			Statements:  []iam.Statement{kms.LogsStatement(a.Env())},
 		})
 	}
 	return a.logKey

@@ -13,6 +13,7 @@ import (
 	"github.com/acme/landing-zone/constructs/aurora"
 	"github.com/acme/landing-zone/constructs/cwagent"
 	"github.com/acme/landing-zone/constructs/dns"
+	"github.com/acme/landing-zone/constructs/ecr"
 	"github.com/acme/landing-zone/constructs/ecscluster"
 	"github.com/acme/landing-zone/constructs/ecsservice"
 	"github.com/acme/landing-zone/constructs/kms"
@@ -20,6 +21,7 @@ import (
 	"github.com/acme/landing-zone/constructs/peering"
 	"github.com/acme/landing-zone/constructs/redis"
 	"github.com/acme/landing-zone/constructs/secrets"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
 )
@@ -45,18 +47,18 @@ type App struct {
 // configured services.
 func NewAppAccount(n *Network) *App {
 	a := &App{Network: n, Services: map[string]*ecsservice.Service{}, ServiceURLs: map[string]string{}}
-	cfg, acct, vpc := n.Config, n.Account.Account, n.VPC
+	cfg, acct, vpc := n.Config, n.Spec, n.VPC
 	env := a.envName()
 	prod := acct.Profile == config.ProfileProd
 
-	a.DNS = dns.New(a.Stack, "dns", dns.Props{Zone: n.Name + "." + cfg.Domain, VpcID: vpc.ID, Region: cfg.Region})
-	logs := alb.NewLogBucket(a.Stack, "alb-logs", alb.LogBucketProps{Name: env + "-alb-logs-" + acct.ID, AccountID: acct.ID, Region: cfg.Region})
+	a.DNS = dns.New(a.Stack, "dns", dns.Props{Zone: n.Name + "." + cfg.Domain, VPC: vpc})
+	logs := alb.NewLogBucket(a.Stack, "alb-logs", alb.LogBucketProps{Name: env + "-alb-logs-" + acct.ID})
 	a.PublicALB = alb.New(a.Stack, "alb-public", alb.Props{
-		Name: env + "-public", VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.Public),
+		Name: publicALBName(cfg, n.Name), VPC: vpc, Tier: network.Public,
 		CertificateARN: a.DNS.CertificateARN, LogBucket: logs, LogPrefix: "public", DeletionProtection: prod,
 	})
 	a.InternalALB = alb.New(a.Stack, "alb-internal", alb.Props{
-		Name: env + "-internal", Internal: true, VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivateApp),
+		Name: env + "-internal", Internal: true, VPC: vpc, Tier: network.PrivateApp,
 		// The management VPC reaches internal services over the peering (VPN
 		// users appear as the VPN server's address).
 		AllowedCIDRs:   append([]string{vpc.CIDR}, peerCIDRs(cfg, acct)...),
@@ -65,17 +67,17 @@ func NewAppAccount(n *Network) *App {
 	agent := cwagent.New(a.Stack, "ecs-host-agent", cwagent.Props{
 		Name:   env + "-ecs-host",
 		Files:  []string{"/var/log/ecs/ecs-agent.log", "/var/log/ecs/ecs-init.log", "/var/log/cloud-init-output.log", "/var/log/dnf.log"},
-		LogKey: a.LogKey(), RetentionDays: acct.ECS.LogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+		LogKey: a.LogKey(), RetentionDays: acct.ECS.LogRetentionDays,
 	})
 	a.Cluster = ecscluster.New(a.Stack, "ecs", ecscluster.Props{
-		Name: env, VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivateApp), VpcCIDR: vpc.CIDR,
+		Name: env, VPC: vpc, Tier: network.PrivateApp,
 		InstanceType: acct.ECS.InstanceType, MinSize: acct.ECS.MinSize, MaxSize: acct.ECS.MaxSize,
 		AgentParameter: agent.Parameter, HostStatements: agent.Statements,
-		RefreshSchedule: ecscluster.WeeklyCron(acct.ECS.HostRefresh), AccountID: acct.ID, Region: cfg.Region,
+		RefreshSchedule: ecscluster.WeeklyCron(acct.ECS.HostRefresh),
 	})
 	a.addDataStores(prod)
 	a.SecretsKey = kms.New(a.Stack, "secrets-key", kms.Props{
-		Alias: env + "-secrets", Description: "Encrypts the service secrets of " + env, AccountID: acct.ID, Region: cfg.Region,
+		Alias: env + "-secrets", Description: "Encrypts the service secrets of " + env,
 	})
 	priorities := rulePriorities(acct)
 	for _, name := range acct.ServiceNames() {
@@ -85,7 +87,17 @@ func NewAppAccount(n *Network) *App {
 	return a
 }
 
-func (a *App) envName() string { return a.Config.NamePrefix + "-" + a.Name }
+func (a *App) envName() string { return envName(a.Config, a.Name) }
+
+// envName prefixes an app environment's resource names.
+func envName(cfg *config.Config, account string) string { return cfg.NamePrefix + "-" + account }
+
+// publicALBName names an app environment's internet-facing load balancer.
+// The guardrails admit internet ingress to its security group
+// (alb.SecurityGroupName) and no other but the VPN's (GuardrailOptions).
+func publicALBName(cfg *config.Config, account string) string {
+	return envName(cfg, account) + "-public"
+}
 
 // DatabaseUserSetup is the script that creates an app account's
 // IAM-authenticated database users (aurora.SetupScript), as the stack runs
@@ -111,13 +123,13 @@ func DatabaseUserSetup(cfg *config.Config, account string) (string, error) {
 	if len(users) == 0 {
 		return "# No service of " + account + " uses the database.\n", nil
 	}
-	id := cfg.NamePrefix + "-" + account
-	arn := "arn:aws:rds:" + cfg.Region + ":" + acct.ID + ":cluster:" + id
+	id := envName(cfg, account)
+	arn := aurora.ClusterARN(awsenv.New(acct.ID, cfg.Region), id)
 	return aurora.SetupScript(acct.Database.Engine, cfg.Region, id, arn, acct.Database.DatabaseName, users, ""), nil
 }
 
 func (a *App) addDataStores(prod bool) {
-	cfg, acct, vpc := a.Config, a.Account.Account, a.VPC
+	acct, vpc := a.Spec, a.VPC
 	db := acct.Database
 	var users []string
 	for _, name := range acct.ServiceNames() {
@@ -132,21 +144,20 @@ func (a *App) addDataStores(prod bool) {
 	a.Database = aurora.New(a.Stack, "db", aurora.Props{
 		Users: users, SetupRole: setupRole,
 		Name: a.envName(), Engine: db.Engine, EngineVersion: db.EngineVersion,
-		InstanceClass: db.InstanceClass, Instances: db.Instances, AZs: vpc.AZs,
-		SubnetIDs: vpc.SubnetIDs(network.PrivatePersistence), VpcID: vpc.ID,
+		InstanceClass: db.InstanceClass, Instances: db.Instances, VPC: vpc, Tier: network.PrivatePersistence,
 		DatabaseName: db.DatabaseName, BackupRetentionDays: db.BackupRetentionDays, DeletionProtection: prod,
-		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays,
 	})
 	c := acct.Cache
 	a.Cache = redis.New(a.Stack, "cache", redis.Props{
 		Name: a.envName(), NodeType: c.NodeType, Replicas: *c.Replicas, EngineVersion: c.EngineVersion,
 		SnapshotRetentionDays: c.SnapshotRetentionDays, MaintenanceWindow: c.MaintenanceWindow,
-		VpcID: vpc.ID, SubnetIDs: vpc.SubnetIDs(network.PrivatePersistence), AccountID: acct.ID, Region: cfg.Region,
+		VPC: vpc, Tier: network.PrivatePersistence,
 	})
 }
 
 func (a *App) addService(name string, s *config.Service, priority int, prod bool) {
-	cfg, acct := a.Config, a.Account.Account
+	cfg, acct := a.Config, a.Spec
 	full := a.envName() + "-" + name
 	lb, private := a.PublicALB, false
 	if s.LoadBalancer == config.LBInternal {
@@ -159,7 +170,7 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 	}
 	secretRefs := map[string]*string{}
 	set := secrets.New(a.Stack, "svc-"+name+"-secret", secrets.Props{
-		Prefix: cfg.NamePrefix + "/" + a.Name + "/" + name, Names: s.Secrets, Key: a.SecretsKey, AccountID: acct.ID, Region: cfg.Region,
+		Prefix: cfg.NamePrefix + "/" + a.Name + "/" + name, Names: s.Secrets, Key: a.SecretsKey,
 	})
 	for _, sec := range set.Secrets {
 		secretRefs[sec.Name] = sec.ARN
@@ -180,14 +191,13 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		taskGrants = append(taskGrants, a.Cache.ConnectStatement())
 	}
 	svc := ecsservice.New(a.Stack, "svc-"+name, ecsservice.Props{
-		Name: full, ClusterName: a.Cluster.Name, ClusterARN: a.Cluster.ARN, CapacityProvider: a.capacityProvider(s.Capacity),
-		Image: s.Image, CPU: s.CPU, Memory: s.Memory, Port: s.Port,
+		Name: full, Cluster: a.Cluster, CapacityProvider: a.capacityProvider(s.Capacity),
+		Image: s.Image, ImageRepository: imageRepository(cfg, s.Image), CPU: s.CPU, Memory: s.Memory, Port: s.Port,
 		DesiredCount: s.DesiredCount, MinCount: s.MinCount, MaxCount: s.MaxCount, HealthCheckPath: s.HealthCheckPath,
-		VpcID: a.VPC.ID, SubnetIDs: a.VPC.SubnetIDs(network.PrivateApp),
 		LoadBalancer: lb, HostHeader: host, PathPattern: s.Path, Priority: priority,
 		Env: env, Secrets: secretRefs, ExecutionStatements: execGrants, TaskStatements: taskGrants,
 		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, ZeroDowntime: prod,
-		After: after, AccountID: acct.ID, Region: cfg.Region,
+		After: after,
 	})
 	if s.UseDatabase {
 		a.Database.AllowFrom(name, svc.SecurityGroup)
@@ -197,6 +207,18 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 	}
 	a.Services[name] = svc
 	a.ServiceURLs[name] = "https://" + host + s.Path
+}
+
+// imageRepository is the ARN of the shared-services repository an image is
+// in, or "" for an image from elsewhere, which the product grants nothing
+// to pull.
+func imageRepository(cfg *config.Config, image string) string {
+	repo, ok := cfg.RegistryRepository(image)
+	if !ok {
+		return ""
+	}
+	_, shared := cfg.AccountOfKind(config.KindShared)
+	return ecr.RepositoryARN(awsenv.New(shared.ID, cfg.Region), repo)
 }
 
 func (a *App) capacityProvider(c string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/iamusers"
 	"github.com/acme/landing-zone/constructs/logarchive"
+	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
 )
@@ -19,24 +20,25 @@ import (
 // '*'` deploys logs first (everyone writes there), then security (where
 // users assume roles from), then the rest. Everything one account needs to
 // know about another (IDs, bucket and trail names, ARNs) is computed from
-// config here, never read from another stack's state.
-func (l *Landing) addBaseline() {
+// config here, never read from another stack's state. It returns each
+// account's local copy of its trail, which addMonitoring watches.
+func (l *Landing) addBaseline() map[*Account]*loggroup.Group {
 	accounts := l.accountStacks()
 	cfg := l.Logs.Config
-	archive := logarchive.NamesFor(cfg.NamePrefix, l.Logs.Name, l.Logs.Account.ID, cfg.Region)
+	archive := logarchive.NamesFor(cfg.NamePrefix, l.Logs.Name, l.Logs.Env())
 	var sources []logarchive.Source
 	var ids []string
 	for _, a := range accounts {
-		sources = append(sources, logarchive.Source{AccountID: a.Account.ID, TrailARN: audit.TrailARN(cfg.Region, a.Account.ID, a.baselineName())})
-		ids = append(ids, a.Account.ID)
+		sources = append(sources, logarchive.Source{AccountID: a.Spec.ID, TrailARN: audit.TrailARN(a.Env(), a.baselineName())})
+		ids = append(ids, a.Spec.ID)
 	}
 
 	accesses := cfg.Baseline.RoleAccesses()
 	roles := map[string]*crossaccount.Roles{}
 	for _, a := range accounts {
 		roles[a.Name] = crossaccount.New(a.Stack, "cross-account", crossaccount.Props{
-			AccountID: a.Account.ID, TrustedAccountID: l.Security.Account.ID,
-			Accesses: accesses[a.Name], MaxSessionHours: cfg.Baseline.RoleMaxSessionHours,
+			TrustedAccountID: l.Security.Spec.ID,
+			Accesses:         accesses[a.Name], MaxSessionHours: cfg.Baseline.RoleMaxSessionHours,
 		})
 		var arns []string
 		for _, access := range accesses[a.Name] {
@@ -47,12 +49,13 @@ func (l *Landing) addBaseline() {
 
 	logArchive := l.Logs.addLogArchive(archive, sources, roles[l.Logs.Name])
 	l.Security.addIAMUsers()
+	trails := map[*Account]*loggroup.Group{}
 	for _, a := range accounts {
 		var after []cdktf.ITerraformDependable
 		if a == l.Logs {
 			after = logArchive.Ready() // the same stack: wait for the policies
 		}
-		a.addAudit(archive, ids, l.Security.Account.ID, after, a == l.Security)
+		trails[a] = a.addAudit(archive, ids, l.Security.Spec.ID, after, a == l.Security)
 		if a != l.Logs {
 			a.Stack.AddDependency(l.Logs.Stack)
 		}
@@ -60,6 +63,7 @@ func (l *Landing) addBaseline() {
 			a.Stack.AddDependency(l.Security.Stack)
 		}
 	}
+	return trails
 }
 
 // accountStacks lists the account stacks (not the bootstrap stacks) in
@@ -85,8 +89,7 @@ func (a *Account) addLogArchive(names logarchive.Names, sources []logarchive.Sou
 	}
 	l := a.Config.Baseline.LogBuckets
 	archive := logarchive.New(a.Stack, "log-archive", logarchive.Props{
-		Names: names, AccountID: a.Account.ID, Region: a.Config.Region,
-		Sources: sources, Auditors: auditors,
+		Names: names, Sources: sources, Auditors: auditors,
 		TransitionDays: l.TransitionDays, StorageClass: l.StorageClass, ExpireDays: l.ExpireDays,
 	})
 	a.Output("cloudtrail_bucket", "Bucket receiving every account's CloudTrail logs", names.TrailBucket)
@@ -101,11 +104,11 @@ func (a *Account) addLogArchive(names logarchive.Names, sources []logarchive.Sou
 func (a *Account) addIAMUsers() {
 	b := a.Config.Baseline
 	var groups []iamusers.Group
-	for _, name := range sortedNames(b.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(b.Groups)) {
 		g := b.Groups[name]
 		var arns []string
 		for _, acct := range g.Accounts {
-			arns = append(arns, crossaccount.RoleARN(a.Config.Accounts[acct].ID, g.Access))
+			arns = append(arns, crossaccount.RoleARN(a.Env().Partition, a.Config.Accounts[acct].ID, g.Access))
 		}
 		group := iamusers.Group{Name: name, RoleARNs: arns}
 		if name == config.VPNGroupName {
@@ -115,7 +118,7 @@ func (a *Account) addIAMUsers() {
 		groups = append(groups, group)
 	}
 	var users []iamusers.User
-	for _, name := range sortedNames(b.Users) {
+	for _, name := range slices.Sorted(maps.Keys(b.Users)) {
 		u := iamusers.User{Name: name}
 		if b.Users[name] != nil {
 			u.Groups = b.Users[name].Groups
@@ -131,12 +134,12 @@ func (a *Account) addIAMUsers() {
 }
 
 // addAudit makes the account's trail, Config recorder, GuardDuty, Security
-// Hub and account settings. The password policy is set where users live.
-func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securityID string, after []cdktf.ITerraformDependable, isSecurity bool) {
+// Hub and account settings, and returns the trail's local log group. The
+// password policy is set where users live.
+func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securityID string, after []cdktf.ITerraformDependable, isSecurity bool) *loggroup.Group {
 	b := a.Config.Baseline
 	p := audit.Props{
-		Name: a.baselineName(), AccountID: a.Account.ID, Region: a.Config.Region,
-		Archive: archive, LogKey: a.LogKey(),
+		Name: a.baselineName(), Archive: archive, LogKey: a.LogKey(),
 		LogRetentionDays:    b.CloudTrail.LogRetentionDays,
 		S3DataEvents:        b.CloudTrail.S3DataEvents,
 		AggregatorAccountID: securityID,
@@ -149,12 +152,8 @@ func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securi
 		p.AggregateAccountIDs = accountIDs
 	}
 	au := audit.New(a.Stack, "audit", p)
-	a.trailLogs = au.TrailLogGroup
 	a.Output("cloudtrail_arn", "This account's multi-region trail", au.TrailARN)
 	a.Output("cloudtrail_log_group_name", "Local CloudWatch copy of the trail", au.TrailLogGroup.Name)
 	a.Output("guardduty_detector_id", "GuardDuty detector", au.Detector.Id())
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
+	return au.TrailLogGroup
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"github.com/acme/landing-zone/constructs/alb"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/guardrails"
 )
@@ -17,7 +18,7 @@ func GuardrailOptions(cfg *config.Config) guardrails.Options {
 			if a.Profile == config.ProfileProd {
 				o.ProdStacks = append(o.ProdStacks, name, "bootstrap-"+name)
 			}
-			group := cfg.NamePrefix + "-" + name + "-public-alb"
+			group := alb.SecurityGroupName(publicALBName(cfg, name))
 			o.InternetIngress = append(o.InternetIngress, guardrails.Opening{Group: group, Protocol: "tcp", Port: 80},
 				guardrails.Opening{Group: group, Protocol: "tcp", Port: 443})
 		case config.KindShared:

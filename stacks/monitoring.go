@@ -8,8 +8,10 @@ import (
 	"github.com/acme/landing-zone/constructs/costs"
 	"github.com/acme/landing-zone/constructs/cwagent"
 	"github.com/acme/landing-zone/constructs/ecscluster"
+	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/monitoring"
 	"github.com/acme/landing-zone/constructs/network"
+	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -17,28 +19,30 @@ import (
 // watches what each stack runs: NAT gateways and the VPN server in
 // shared-services; load balancers, services, the ECS cluster and its hosts,
 // Aurora, Redis, NAT gateways and public URLs in the app accounts, with a
-// dashboard per environment.
-func (l *Landing) addMonitoring() {
+// dashboard per environment. trails are the accounts' local trail copies
+// (addBaseline); server is the VPN server (addSharedServices).
+func (l *Landing) addMonitoring(trails map[*Account]*loggroup.Group, server *vpn.Server) {
 	cfg := l.Logs.Config
+	watchers := map[*Account]*monitoring.Watcher{}
 	for _, a := range l.accountStacks() {
 		a.Topics = alarms.NewTopics(a.Stack, "alarm-topics", alarms.TopicsProps{
 			Prefix: a.baselineName(), Emails: cfg.Monitoring.AlarmEmails, Webhooks: cfg.Monitoring.ChatWebhooks,
-			AccountID: a.Account.ID, Region: cfg.Region,
 		})
-		costs.New(a.Stack, "costs", costs.Props{Name: a.baselineName(), MonthlyUSD: a.Account.MonthlyBudgetUSD, TopicARN: a.Topics.WarningARN})
+		costs.New(a.Stack, "costs", costs.Props{Name: a.baselineName(), MonthlyUSD: a.Spec.MonthlyBudgetUSD, TopicARN: a.Topics.WarningARN})
 		a.Output("alarm_topic_arns", "SNS topics for critical and warning alarms", []*string{a.Topics.CriticalARN, a.Topics.WarningARN})
-		a.watch = a.watcher()
-		a.watch.CloudTrail(a.trailLogs.Name, a.trailLogs.Resource)
+		w := a.watcher()
+		w.CloudTrail(trails[a].Name, trails[a].Resource)
+		watchers[a] = w
 	}
 	if cfg.Monitoring.CentralLogs {
 		l.centralizeLogs()
 	}
-	w := l.Shared.watch
+	w := watchers[l.Shared.Account]
 	watchNAT(w, l.Shared.VPC)
-	w.Instance("vpn", l.vpn.ASGName)
-	w.VPNServer("vpn", l.vpn.ASGName)
+	w.Instance("vpn", server.ASGName)
+	w.VPNServer("vpn", server.ASGName)
 	for _, app := range l.Apps {
-		app.watchApp()
+		app.watchApp(watchers[app.Account])
 	}
 }
 
@@ -49,15 +53,14 @@ func (l *Landing) centralizeLogs() {
 	name := cfg.NamePrefix + "-app-logs"
 	var sources []string
 	for _, app := range l.Apps {
-		sources = append(sources, app.Account.Account.ID)
+		sources = append(sources, app.Spec.ID)
 	}
 	centrallogs.New(l.Logs.Stack, "central-logs", centrallogs.Props{
 		Name: name, SourceAccounts: sources, ExpireDays: cfg.Baseline.LogBuckets.ExpireDays,
-		AccountID: l.Logs.Account.ID, Region: cfg.Region,
 	})
-	dest := centrallogs.DestinationARN(cfg.Region, l.Logs.Account.ID, name)
+	dest := centrallogs.DestinationARN(l.Logs.Env(), name)
 	for _, app := range l.Apps {
-		for _, svc := range app.Account.Account.ServiceNames() {
+		for _, svc := range app.Spec.ServiceNames() {
 			centrallogs.Subscribe(app.Stack, "central-logs-"+svc, app.Services[svc].LogGroup, dest)
 		}
 	}
@@ -74,11 +77,10 @@ func watchNAT(w *monitoring.Watcher, v *network.Vpc) {
 	}
 }
 
-func (a *App) watchApp() {
-	w := a.watch
-	acct := a.Account.Account
+func (a *App) watchApp(w *monitoring.Watcher) {
+	acct := a.Spec
 	watchNAT(w, a.VPC)
-	d := monitoring.NewDashboard(a.Config.Region)
+	d := w.NewDashboard()
 	w.LoadBalancer("public-alb", a.PublicALB.ArnSuffix)
 	w.LoadBalancer("internal-alb", a.InternalALB.ArnSuffix)
 	d.Graph("Load balancer requests and 5xx", "Sum",

@@ -81,45 +81,44 @@ func vpnNames(cfg *config.Config) (server, reader string) {
 }
 
 // addSharedServices adds the VPN server and ECR to shared-services, the VPN
-// group reader to security, and the peering to every app stack.
-func (l *Landing) addSharedServices() {
+// group reader to security, and the peering to every app stack. It returns
+// the VPN server (addMonitoring watches it) and the registry (addCI lets
+// repositories push to it).
+func (l *Landing) addSharedServices() (*vpn.Server, *ecr.Registry) {
 	cfg, shared, sec := l.Shared.Config, l.Shared, l.Security
-	acct := shared.Account.Account
+	acct := shared.Spec
 	server, reader := vpnNames(cfg)
 	vpc := shared.VPC
 
 	vpn.NewGroupReader(sec.Stack, "vpn-group-reader", vpn.GroupReaderProps{
 		Name:          reader,
-		ServerRoleARN: vpn.RoleARN(acct.ID, server),
-		GroupARN:      "arn:aws:iam::" + sec.Account.ID + ":group/" + config.VPNGroupName,
+		ServerRoleARN: shared.Env().Role(server),
+		GroupARN:      sec.Env().Partition.IAM(sec.Spec.ID, "group/"+config.VPNGroupName),
 	})
 	agent := cwagent.New(shared.Stack, "vpn-agent", cwagent.Props{
 		Name: server,
 		Files: []string{"/var/log/syslog", "/var/log/auth.log", "/var/log/openvpn/server.log", "/var/log/fail2ban.log",
 			"/var/log/unattended-upgrades/unattended-upgrades.log", "/var/log/cloud-init-output.log"},
-		LogKey: shared.LogKey(), RetentionDays: acct.VPC.FlowLogRetentionDays, AccountID: acct.ID, Region: cfg.Region,
+		LogKey: shared.LogKey(), RetentionDays: acct.VPC.FlowLogRetentionDays,
 	})
 	srv := vpn.New(shared.Stack, "vpn", vpn.Props{
-		Name: server, VpcID: vpc.ID, VpcCIDR: vpc.CIDR, PublicSubnetIDs: vpc.SubnetIDs(network.Public),
+		Name: server, VPC: vpc, Tier: network.Public,
 		Port: acct.VPN.Port, AllowedCIDRs: acct.VPN.AllowedCIDRs, ClientCIDR: acct.VPN.ClientCIDR,
 		Routes: peerCIDRs(cfg, acct), InstanceType: acct.VPN.InstanceType,
-		VPNGroup: config.VPNGroupName, GroupReaderRole: vpn.RoleARN(sec.Account.ID, reader), SecurityAccountID: sec.Account.ID,
+		VPNGroup: config.VPNGroupName, GroupReaderRole: sec.Env().Role(reader), SecurityAccountID: sec.Spec.ID,
 		AgentParameter: agent.Parameter, AgentStatements: agent.Statements,
-		AccountID: acct.ID, Region: cfg.Region,
 	})
-	l.vpn = srv
 	shared.Output("vpn_public_ip", "Elastic IP of the OpenVPN server", srv.PublicIP)
 	shared.Output("vpn_profile_bucket", "Bucket holding VPN profiles (profiles/<user>.ovpn)", srv.Bucket.Name)
 
 	var pullers []string
 	for _, app := range l.Apps {
-		pullers = append(pullers, app.Account.Account.ID)
+		pullers = append(pullers, app.Spec.ID)
 	}
 	reg := ecr.New(shared.Stack, "ecr", ecr.Props{
 		Prefix: cfg.NamePrefix, Repositories: acct.ECR.RepositoryNames(), PullAccounts: pullers,
-		KeepImages: acct.ECR.KeepImages, AccountID: acct.ID, Region: cfg.Region,
+		KeepImages: acct.ECR.KeepImages,
 	})
-	l.registry = reg
 	shared.Output("ecr_repository_urls", "Push images here", repositoryURLs(cfg, acct))
 
 	for _, app := range l.Apps {
@@ -127,17 +126,17 @@ func (l *Landing) addSharedServices() {
 		app.Peering = peering.New(app.Stack, "peering", peering.Props{
 			Name: cfg.NamePrefix + "-" + app.Name + "-to-" + shared.Name,
 			VPC:  app.VPC, Peer: app.newProvider("aws-shared", "shared", acct, app.Chain.Shared),
-			PeerAccountID: acct.ID, Region: cfg.Region,
-			PeerVPCName: vpc.Name, PeerCIDR: vpc.CIDR, PeerRouteTables: routeTableNames(vpc, peeredTiers(acct)),
-			Tiers: peeredTiers(app.Account.Account),
+			PeerAccountID: acct.ID, PeerVPC: vpc, PeerTiers: peeredTiers(acct),
+			Tiers: peeredTiers(app.Spec),
 		})
-		if app.Account.Account.DataOverVPN() {
+		if app.Spec.DataOverVPN() {
 			app.allowOperators(vpc)
 		}
 		// VPN clients use the management VPC's resolver: let it answer the
 		// environment's internal names.
-		app.DNS.ShareWith("private-zone-to-management", app.Peering.PeerVPCID, cfg.Region, app.Peering.Peer)
+		app.DNS.ShareWith("private-zone-to-management", app.Peering)
 	}
+	return srv, reg
 }
 
 // addPeeringRoles makes, in shared-services, the two roles the app stack's
@@ -147,13 +146,13 @@ func (l *Landing) addSharedServices() {
 // anything in shared-services but the peering, its routes and the zone
 // association.
 func (a *App) addPeeringRoles(shared *Network) {
-	cfg, acct := a.Config, a.Account.Account
+	cfg, acct := a.Config, a.Spec
 	peering.NewRoles(shared.Stack, "peering-roles-"+a.Name, peering.RolesProps{
 		WriteName: ci.PeeringRole(cfg, a.Name, true), ReadName: ci.PeeringRole(cfg, a.Name, false),
-		AppAccountID:  acct.ID,
-		Writers:       []string{ci.RoleARN(acct.ID, ci.ApplyRole), acct.DeployRoleARN()},
-		Readers:       []string{ci.RoleARN(acct.ID, ci.PlanRole)},
-		PeerAccountID: shared.Account.Account.ID, Region: cfg.Region, PeerVPCID: shared.VPC.ID,
+		AppAccountID: acct.ID,
+		Writers:      []string{ci.RoleARN(a.Env().Partition, acct.ID, ci.ApplyRole), acct.DeployRoleARN(a.Env().Partition)},
+		Readers:      []string{ci.RoleARN(a.Env().Partition, acct.ID, ci.PlanRole)},
+		PeerVPC:      shared.VPC,
 	})
 }
 
@@ -167,20 +166,10 @@ func (a *App) allowOperators(mgmt *network.Vpc) {
 	}
 }
 
-func routeTableNames(v *network.Vpc, tiers []network.Tier) []string {
-	var out []string
-	for _, t := range tiers {
-		for _, az := range v.AZs {
-			out = append(out, network.SubnetName(v.Name, t, az))
-		}
-	}
-	return out
-}
-
 func repositoryURLs(cfg *config.Config, a *config.Account) map[string]string {
 	out := map[string]string{}
 	for _, name := range a.ECR.RepositoryNames() {
-		out[name] = a.ID + ".dkr.ecr." + cfg.Region + ".amazonaws.com/" + name
+		out[name] = cfg.Registry() + "/" + name
 	}
 	return out
 }

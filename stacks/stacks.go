@@ -9,10 +9,8 @@ package stacks
 import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
-	"github.com/acme/landing-zone/constructs/ecr"
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/statebackend"
-	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -23,8 +21,6 @@ type Landing struct {
 	Security  *Account
 	Shared    *Network
 	Apps      []*App
-	registry  *ecr.Registry
-	vpn       *vpn.Server
 }
 
 // Network is an account stack that has a VPC.
@@ -34,7 +30,10 @@ type Network struct {
 }
 
 // Build adds every stack for cfg to app: a bootstrap stack per account, then
-// logs, security, shared-services and the app accounts.
+// logs, security, shared-services and the app accounts. The passes after
+// that take what earlier passes made as arguments, so their order is the
+// data's: monitoring watches the trails of the baseline and the VPN server,
+// CI pushes to the registry of shared services.
 func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	l := &Landing{}
 	for _, name := range cfg.AccountNames() {
@@ -51,10 +50,10 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 			l.Apps = append(l.Apps, NewAppAccount(NewNetworkAccount(app, cfg, name, opts)))
 		}
 	}
-	l.addBaseline()
-	l.addSharedServices()
-	l.addCI()
-	l.addMonitoring()
+	trails := l.addBaseline()
+	server, registry := l.addSharedServices()
+	l.addCI(registry)
+	l.addMonitoring(trails, server)
 	if opts.Extend != nil {
 		opts.Extend(l)
 	}
@@ -65,9 +64,7 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 // lock table. Its own state is local until the config says it is migrated.
 func NewBootstrap(app cdktf.App, cfg *config.Config, name string, opts Options) *Account {
 	a := newAccount(app, cfg, name, "bootstrap-"+name, bootstrapState, opts)
-	b := statebackend.New(a.Stack, "state", statebackend.Props{
-		Names: a.StateNames(), AccountID: a.Account.ID, Region: cfg.Region,
-	})
+	b := statebackend.New(a.Stack, "state", statebackend.Props{Names: a.StateNames()})
 	a.Output("state_bucket", "Bucket holding this account's Terraform state", b.Bucket.Name)
 	a.Output("lock_table", "DynamoDB table holding this account's state locks", a.StateNames().Table)
 	a.Output("state_key_arn", "KMS key encrypting state and locks", b.Key.ARN)
@@ -78,7 +75,7 @@ func NewBootstrap(app cdktf.App, cfg *config.Config, name string, opts Options) 
 // in shared-services, or an app environment's VPC.
 func NewNetworkAccount(app cdktf.App, cfg *config.Config, name string, opts Options) *Network {
 	a := newAccount(app, cfg, name, name, remoteState, opts)
-	v := a.Account.VPC
+	v := a.Spec.VPC
 	vpc := network.New(a.Stack, "network", network.Props{
 		Name:      cfg.NamePrefix + "-" + name,
 		CIDR:      v.CIDR,
@@ -89,11 +86,9 @@ func NewNetworkAccount(app cdktf.App, cfg *config.Config, name string, opts Opti
 			network.PrivatePersistence: v.Subnets.PrivatePersistence,
 		},
 		FlowLogRetentionDays: v.FlowLogRetentionDays,
-		TrustedCIDRs:         trustedCIDRs(cfg, a.Account),
-		PublicPorts:          publicPorts(a.Account),
+		TrustedCIDRs:         trustedCIDRs(cfg, a.Spec),
+		PublicPorts:          publicPorts(a.Spec),
 		LogKey:               a.LogKey(),
-		AccountID:            a.Account.ID,
-		Region:               cfg.Region,
 	})
 	n := &Network{Account: a, VPC: vpc}
 	n.networkOutputs()

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/help"
 	"github.com/acme/landing-zone/internal/access"
 	"github.com/acme/landing-zone/internal/architecture"
@@ -24,12 +25,11 @@ import (
 	"github.com/acme/landing-zone/internal/fastload"
 	"github.com/acme/landing-zone/internal/reach"
 	"github.com/acme/landing-zone/internal/schema"
-	"github.com/acme/landing-zone/app/synth"
 	"github.com/acme/landing-zone/stacks"
 )
 
 // Commands are the subcommands, by name.
-var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach", "access", "db-users"}
+var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach", "access", "db-users", "cost"}
 
 const usage = `usage: landing-zone [COMMAND [ARGS]]
 
@@ -52,6 +52,9 @@ Commands:
   db-users ACCOUNT          print the script that creates an app account's
                             IAM-authenticated database users (run by the
                             deploy; safe to run again)
+  cost [-dir DIR] [-base DIR] [-json|-markdown] [-nat-gb N] [-alb-lcu N] [-aurora-gb N]
+                            monthly estimate per stack and resource class from
+                            the price table (help cost); -base: the change
 `
 
 // Run runs one subcommand and returns the exit code: 0 done, 1 failed, 2
@@ -79,6 +82,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = accessCmd(args[1:], stdout, stderr)
 	case "db-users":
 		err = dbUsersCmd(args[1:], stdout)
+	case "cost":
+		err = costCmd(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "landing-zone: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -115,7 +120,7 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, "\n"+usage)
 		return 0
 	}
-	text, ok := help.Get(args[0])
+	text, ok := help.Get(topicName(args[0]))
 	if !ok || len(args) > 1 {
 		fmt.Fprintf(stderr, "landing-zone help: no topic %q; the topics are:\n\n", strings.Join(args, " "))
 		listTopics(stderr)
@@ -123,6 +128,21 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, text)
 	return 0
+}
+
+// topicName finds the topic a user typed whatever its case ("VPN",
+// "Deploy-App.md"); an unknown name is returned as typed, for the error.
+func topicName(typed string) string {
+	name := typed
+	if strings.HasSuffix(strings.ToLower(name), ".md") {
+		name = name[:len(name)-len(".md")]
+	}
+	for _, t := range help.Topics() {
+		if strings.EqualFold(t.Name, name) {
+			return t.Name
+		}
+	}
+	return typed
 }
 
 func listTopics(w io.Writer) {

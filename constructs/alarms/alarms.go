@@ -19,6 +19,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
 
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -37,15 +38,14 @@ const (
 	Critical
 )
 
-// TopicsProps configures the topics.
+// TopicsProps configures the topics, in the account and region of the
+// enclosing stack (tf.EnvOf).
 type TopicsProps struct {
 	// Prefix names the topics "<Prefix>-critical" and "<Prefix>-warning".
 	// Required.
 	Prefix string
 	// Emails and Webhooks (HTTPS) subscribe to both topics. Default: none.
 	Emails, Webhooks []string
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Topics are the account's alarm topics.
@@ -59,30 +59,31 @@ type Topics struct {
 
 // NewTopics creates the key, the two topics and their subscriptions.
 func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
+	env := tf.EnvOf(scope)
 	s := constructs.NewConstruct(scope, tf.S(id))
 	key := kms.New(s, "key", kms.Props{
-		Alias: p.Prefix + "-alarms", Description: "Encrypts the alarm topics", AccountID: p.AccountID, Region: p.Region,
+		Alias: p.Prefix + "-alarms", Description: "Encrypts the alarm topics",
 		Statements: []iam.Statement{iam.Allow("PublishersEncrypt", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
-			For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", p.AccountID)},
+			For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", env.Account)},
 	})
 	t := &Topics{Key: key, scope: s}
-	t.CriticalARN = topic(s, "critical", p, key)
-	t.WarningARN = topic(s, "warning", p, key)
+	t.CriticalARN = topic(s, "critical", env, p, key)
+	t.WarningARN = topic(s, "warning", env, p, key)
 	return t
 }
 
-func topic(s constructs.Construct, sev string, p TopicsProps, key *kms.Key) *string {
+func topic(s constructs.Construct, sev string, env awsenv.Env, p TopicsProps, key *kms.Key) *string {
 	name := p.Prefix + "-" + sev
-	arn := "arn:aws:sns:" + p.Region + ":" + p.AccountID + ":" + name
+	arn := env.ARN("sns", name)
 	t := snstopic.NewSnsTopic(s, tf.S(sev), &snstopic.SnsTopicConfig{Name: tf.S(name), KmsMasterKeyId: key.ARN, Tags: tf.Name(name)})
 	topicARN := t.Arn()
 	snstopicpolicy.NewSnsTopicPolicy(s, tf.S(sev+"-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
 		Arn: topicARN,
 		Policy: tf.S(iam.Policy(
 			iam.Allow("OwnerManages", []string{"SNS:GetTopicAttributes", "SNS:ListSubscriptionsByTopic", "SNS:SetTopicAttributes", "SNS:Subscribe"}, arn).
-				For("AWS", iam.AccountRoot(p.AccountID)),
+				For("AWS", iam.AccountRoot(env.Partition, env.Account)),
 			iam.Allow("ServicesPublish", []string{"SNS:Publish"}, arn).
-				For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", p.AccountID),
+				For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", env.Account),
 		).JSON()),
 	})
 	for i, e := range p.Emails {

@@ -10,13 +10,17 @@
 package alb
 
 import (
+	"strconv"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lb"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/bucket"
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/securitygroup"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/naming"
@@ -25,6 +29,13 @@ import (
 
 // TLSPolicy allows TLS 1.3 and 1.2 with forward-secret ciphers only.
 const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+// The listener ports: HTTPS, and HTTP on the internet-facing load balancer
+// only, where it redirects to HTTPS.
+const (
+	HTTPSPort = 443
+	HTTPPort  = 80
+)
 
 // DefaultLogExpireDays keeps access logs for 90 days.
 const DefaultLogExpireDays = 90
@@ -36,18 +47,18 @@ type Props struct {
 	// Internal makes an east-west load balancer in private subnets. Default:
 	// false, internet-facing.
 	Internal bool
-	// VpcID and SubnetIDs place it; use public subnets unless Internal.
-	// Required.
-	VpcID     *string
-	SubnetIDs *[]*string
+	// VPC places it, in the subnets of Tier. Required: VPC. Default tier:
+	// network.Public, or network.PrivateApp when Internal.
+	VPC  *network.Vpc
+	Tier network.Tier
 	// AllowedCIDRs may reach an internal load balancer on 443. Default: none
 	// (pass at least the VPC range). Ignored when internet-facing, which is
 	// open to the internet on 80 and 443 only.
 	AllowedCIDRs []string
 	// CertificateARN serves HTTPS. Required.
 	CertificateARN *string
-	// LogBucket receives access logs under LogPrefix. Required: make it with
-	// NewLogBucket.
+	// LogBucket receives access logs under LogPrefix. Required: make the
+	// bucket with NewLogBucket. Default prefix: none, the bucket's root.
 	LogBucket *bucket.Bucket
 	LogPrefix string
 	// DeletionProtection stops the load balancer being destroyed by a plan.
@@ -68,25 +79,31 @@ type ALB struct {
 
 // New creates the load balancer, its security group and listeners.
 func New(scope constructs.Construct, id string, p Props) *ALB {
-	if p.Name == "" || p.VpcID == nil || p.CertificateARN == nil || p.LogBucket == nil {
-		panic("alb.New: Name, VpcID, CertificateARN and LogBucket are required (" + id + ")")
+	if p.Name == "" || p.VPC == nil || p.CertificateARN == nil || p.LogBucket == nil {
+		panic("alb.New: Name, VPC, CertificateARN and LogBucket are required (" + id + ")")
+	}
+	if p.Tier == "" {
+		p.Tier = network.Public
+		if p.Internal {
+			p.Tier = network.PrivateApp
+		}
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
-	sg := securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-alb", Description: "Load balancer " + p.Name, VpcID: p.VpcID})
+	sg := securitygroup.New(s, "sg", securitygroup.Props{Name: SecurityGroupName(p.Name), Description: "Load balancer " + p.Name, VPC: p.VPC})
 	if p.Internal {
 		for i, c := range p.AllowedCIDRs {
-			sg.AllowFromCIDR(peerName(i), c, securitygroup.TCP(443, "HTTPS from inside the network"))
+			sg.AllowFromCIDR(peerName(i), c, securitygroup.TCP(HTTPSPort, "HTTPS from inside the network"))
 		}
 	} else {
-		sg.AllowFromCIDR("internet", securitygroup.Anywhere, securitygroup.TCP(443, "HTTPS from the internet"))
-		sg.AllowFromCIDR("internet", securitygroup.Anywhere, securitygroup.TCP(80, "HTTP from the internet, redirected to HTTPS"))
+		sg.AllowFromCIDR("internet", securitygroup.Anywhere, securitygroup.TCP(HTTPSPort, "HTTPS from the internet"))
+		sg.AllowFromCIDR("internet", securitygroup.Anywhere, securitygroup.TCP(HTTPPort, "HTTP from the internet, redirected to HTTPS"))
 	}
 	lbr := lb.NewLb(s, tf.S("lb"), &lb.LbConfig{
 		Name:                     tf.S(naming.Fit(p.Name, 32)),
 		Internal:                 tf.B(p.Internal),
 		LoadBalancerType:         tf.S("application"),
 		SecurityGroups:           tf.Ptrs(sg.ID),
-		Subnets:                  p.SubnetIDs,
+		Subnets:                  p.VPC.SubnetIDs(p.Tier),
 		DropInvalidHeaderFields:  tf.B(true),
 		EnableDeletionProtection: tf.B(p.DeletionProtection),
 		AccessLogs:               &lb.LbAccessLogs{Bucket: tf.S(p.LogBucket.Name), Prefix: tf.S(p.LogPrefix), Enabled: tf.B(true)},
@@ -101,7 +118,7 @@ func New(scope constructs.Construct, id string, p Props) *ALB {
 	a := &ALB{ARN: lbr.Arn(), DNSName: lbr.DnsName(), ZoneID: lbr.ZoneId(), ArnSuffix: lbr.ArnSuffix(), SecurityGroup: sg, Internal: p.Internal}
 	https := lblistener.NewLbListener(s, tf.S("https"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: a.ARN,
-		Port:            tf.N(443),
+		Port:            tf.N(HTTPSPort),
 		Protocol:        tf.S("HTTPS"),
 		SslPolicy:       tf.S(TLSPolicy),
 		CertificateArn:  p.CertificateARN,
@@ -116,18 +133,22 @@ func New(scope constructs.Construct, id string, p Props) *ALB {
 	if !p.Internal {
 		lblistener.NewLbListener(s, tf.S("http"), &lblistener.LbListenerConfig{
 			LoadBalancerArn: a.ARN,
-			Port:            tf.N(80),
+			Port:            tf.N(HTTPPort),
 			Protocol:        tf.S("HTTP"),
 			DefaultAction: &[]*lblistener.LbListenerDefaultAction{{
 				Type: tf.S("redirect"),
 				Redirect: &lblistener.LbListenerDefaultActionRedirect{
-					Protocol: tf.S("HTTPS"), Port: tf.S("443"), StatusCode: tf.S("HTTP_301"),
+					Protocol: tf.S("HTTPS"), Port: tf.S(strconv.Itoa(HTTPSPort)), StatusCode: tf.S("HTTP_301"),
 				},
 			}},
 		})
 	}
 	return a
 }
+
+// SecurityGroupName is the name of the security group of the load balancer
+// name. The guardrails know the public load balancers' groups by it.
+func SecurityGroupName(name string) string { return name + "-alb" }
 
 // AllowTo lets the load balancer reach a target group's members on port.
 func (a *ALB) AllowTo(peerName string, peer *string, port int) {
@@ -143,10 +164,9 @@ func peerName(i int) string {
 
 // LogBucketProps configures an access-log bucket.
 type LogBucketProps struct {
-	// Name of the bucket. Required.
+	// Name of the bucket. Required. The load balancers that write to it are
+	// those of the enclosing stack's account and region (tf.EnvOf).
 	Name string
-	// AccountID owns the load balancers; Region holds them. Required.
-	AccountID, Region string
 	// ExpireDays deletes logs after this long. Default: 90.
 	ExpireDays int
 }
@@ -158,22 +178,22 @@ func NewLogBucket(scope constructs.Construct, id string, p LogBucketProps) *buck
 	if expire == 0 {
 		expire = DefaultLogExpireDays
 	}
-	arn := "arn:aws:s3:::" + p.Name
+	env := tf.EnvOf(scope)
 	return bucket.New(scope, id, bucket.Props{
 		Name:        p.Name,
 		SSES3Reason: "ALB access logs can only be delivered to SSE-S3 buckets",
 		ExpireDays:  expire,
-		Statements:  []iam.Statement{elbWrite(arn+"/*/AWSLogs/"+p.AccountID+"/*", p.Region)},
+		Statements:  []iam.Statement{elbWrite(env.Partition.S3(p.Name+"/*/AWSLogs/"+env.Account+"/*"), env)},
 	})
 }
 
 // elbWrite lets the regional Elastic Load Balancing service write logs.
 // Regions older than August 2022 write as a regional AWS account; newer ones
 // as the log delivery service principal.
-func elbWrite(objects, region string) iam.Statement {
+func elbWrite(objects string, env awsenv.Env) iam.Statement {
 	st := iam.Allow("ELBAccessLogs", []string{"s3:PutObject"}, objects)
-	if acct, ok := elbAccounts[region]; ok {
-		return st.For("AWS", iam.AccountRoot(acct))
+	if acct, ok := elbAccounts[env.Region]; ok {
+		return st.For("AWS", iam.AccountRoot(env.Partition, acct))
 	}
 	return st.For("Service", "logdelivery.elasticloadbalancing.amazonaws.com")
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/role"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -42,13 +43,12 @@ const DefaultLogRetentionDays = 365
 // shortest it allows, so alerts are not held back for hours.
 const FindingFrequency = "FIFTEEN_MINUTES"
 
-// Props configures one account's baseline.
+// Props configures the baseline of the account the enclosing stack deploys
+// to (tf.EnvOf), in its region.
 type Props struct {
 	// Name is "<prefix>-<account>"; it names the trail, recorder, log group
 	// and analyzer. Required.
 	Name string
-	// AccountID and Region are the account's. Required.
-	AccountID, Region string
 	// Archive names the logs account's buckets and key. Required.
 	Archive logarchive.Names
 	// LogKey encrypts the trail's local log group; its policy must admit
@@ -67,7 +67,7 @@ type Props struct {
 	// with a Config rule. Default: nil, for accounts without IAM users.
 	PasswordPolicy *PasswordPolicy
 	// AggregateAccountIDs makes this account the AWS Config aggregator for
-	// those accounts in Region. Default: none.
+	// those accounts. Default: none.
 	AggregateAccountIDs []string
 	// AggregatorAccountID lets that account's aggregator collect this
 	// account's Config data. Default: "", none.
@@ -98,42 +98,43 @@ type Audit struct {
 	SecurityHub securityhubaccount.SecurityhubAccount
 }
 
-// TrailARN is the ARN of the trail New makes for Name, known at synth time so
-// that the logs account can admit exactly these trails.
-func TrailARN(region, accountID, name string) string {
-	return "arn:aws:cloudtrail:" + region + ":" + accountID + ":trail/" + name
+// TrailARN is the ARN of the trail New makes for Name in the account and
+// region env, known at synth time so that the logs account can admit
+// exactly these trails.
+func TrailARN(env awsenv.Env, name string) string {
+	return env.ARN("cloudtrail", "trail/"+name)
 }
 
 // New creates the baseline under a scope named id.
 func New(scope constructs.Construct, id string, p Props) *Audit {
-	if p.Name == "" || p.AccountID == "" || p.Region == "" || p.LogKey == nil || p.Archive.TrailBucket == "" {
-		panic("audit.New: Name, AccountID, Region, Archive and LogKey are required (" + id + ")")
+	if p.Name == "" || p.LogKey == nil || p.Archive.TrailBucket == "" {
+		panic("audit.New: Name, Archive and LogKey are required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	if p.LogRetentionDays == 0 {
 		p.LogRetentionDays = DefaultLogRetentionDays
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
 	out := &Audit{}
-	out.trail(s, p)
-	out.recorder(s, p)
+	out.trail(s, env, p)
+	out.recorder(s, env, p)
 	out.detector(s)
 	if !p.DisableSecurityHub {
-		out.securityHub(s, p)
+		out.securityHub(s, env)
 	}
-	accountSettings(s, p)
+	accountSettings(s, env, p)
 	return out
 }
 
 // trail records management events in every region to the logs account, and
 // to a local log group for metric filters and quick searches.
-func (a *Audit) trail(s constructs.Construct, p Props) {
+func (a *Audit) trail(s constructs.Construct, env awsenv.Env, p Props) {
 	group := loggroup.New(s, "trail-logs", loggroup.Props{
 		Name: p.Name + "-cloudtrail", RetentionDays: p.LogRetentionDays, Key: p.LogKey,
-		AccountID: p.AccountID, Region: p.Region,
 	})
 	writer := role.New(s, "trail-logs-role", role.Props{
 		Name:  p.Name + "-cloudtrail-logs",
-		Trust: iam.ServiceTrust("cloudtrail.amazonaws.com", p.AccountID),
+		Trust: iam.ServiceTrust("cloudtrail.amazonaws.com", env.Account),
 		Statements: []iam.Statement{iam.Allow("WriteTrailLogs",
 			[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, group.StreamsARN)},
 		PolicyName: "write-cloudtrail-logs", PolicyID: "trail-logs-policy",
@@ -146,13 +147,13 @@ func (a *Audit) trail(s constructs.Construct, p Props) {
 		// Logging writes to the archive would log themselves in a loop.
 		var archive []string
 		for _, b := range []string{p.Archive.TrailBucket, p.Archive.ConfigBucket, p.Archive.AccessLogBucket} {
-			archive = append(archive, "arn:aws:s3:::"+b+"/")
+			archive = append(archive, env.Partition.S3(b+"/"))
 		}
 		f := fields(field{"eventCategory", "Data"}, field{"resources.type", "AWS::S3::Object"})
 		*f = append(*f, &cloudtrail.CloudtrailAdvancedEventSelectorFieldSelector{Field: tf.S("resources.ARN"), NotStartsWith: tf.Strs(archive...)})
 		selectors = append(selectors, &cloudtrail.CloudtrailAdvancedEventSelector{Name: tf.S("S3 data events"), FieldSelector: f})
 	}
-	a.TrailARN = TrailARN(p.Region, p.AccountID, p.Name)
+	a.TrailARN = TrailARN(env, p.Name)
 	a.TrailLogGroup = group
 	a.Trail = cloudtrail.NewCloudtrail(s, tf.S("trail"), &cloudtrail.CloudtrailConfig{
 		Name:                       tf.S(p.Name),
@@ -212,7 +213,7 @@ var Standards = map[string]string{
 	"fsbp": "standards/aws-foundational-security-best-practices/v/1.0.0",
 }
 
-func (a *Audit) securityHub(s constructs.Construct, p Props) {
+func (a *Audit) securityHub(s constructs.Construct, env awsenv.Env) {
 	a.SecurityHub = securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
 		// The defaults include the older CIS 1.2; subscribe explicitly.
 		EnableDefaultStandards:  tf.B(false),
@@ -221,18 +222,18 @@ func (a *Audit) securityHub(s constructs.Construct, p Props) {
 	})
 	for _, name := range []string{"cis", "fsbp"} {
 		securityhubstandardssubscription.NewSecurityhubStandardsSubscription(s, tf.S("securityhub-"+name), &securityhubstandardssubscription.SecurityhubStandardsSubscriptionConfig{
-			StandardsArn: tf.S("arn:aws:securityhub:" + p.Region + "::" + Standards[name]),
+			StandardsArn: tf.S(env.Partition.ARN("securityhub", env.Region, "", Standards[name])),
 			DependsOn:    &[]cdktf.ITerraformDependable{a.SecurityHub},
 		})
 	}
 }
 
-func accountSettings(s constructs.Construct, p Props) {
+func accountSettings(s constructs.Construct, env awsenv.Env, p Props) {
 	ebsencryptionbydefault.NewEbsEncryptionByDefault(s, tf.S("ebs-encryption"), &ebsencryptionbydefault.EbsEncryptionByDefaultConfig{
 		Enabled: tf.B(true),
 	})
 	s3accountpublicaccessblock.NewS3AccountPublicAccessBlock(s, tf.S("s3-public-access-block"), &s3accountpublicaccessblock.S3AccountPublicAccessBlockConfig{
-		AccountId:             tf.S(p.AccountID),
+		AccountId:             tf.S(env.Account),
 		BlockPublicAcls:       tf.B(true),
 		BlockPublicPolicy:     tf.B(true),
 		IgnorePublicAcls:      tf.B(true),

@@ -14,6 +14,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamservicelinkedrole"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
@@ -52,7 +53,7 @@ const configSLR = "config.amazonaws.com"
 
 // recorder records every resource type, delivers to the logs account, and
 // evaluates the rules.
-func (a *Audit) recorder(s constructs.Construct, p Props) {
+func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 	slr := iamservicelinkedrole.NewIamServiceLinkedRole(s, tf.S("config-role"), &iamservicelinkedrole.IamServiceLinkedRoleConfig{
 		AwsServiceName: tf.S(configSLR),
 	})
@@ -114,10 +115,10 @@ func (a *Audit) recorder(s constructs.Construct, p Props) {
 			Tags: tf.Name(p.Name + "-all-accounts"),
 		})
 	}
-	if p.AggregatorAccountID != "" && p.AggregatorAccountID != p.AccountID {
+	if p.AggregatorAccountID != "" && p.AggregatorAccountID != env.Account {
 		configaggregateauthorization.NewConfigAggregateAuthorization(s, tf.S("config-aggregator-authorization"), &configaggregateauthorization.ConfigAggregateAuthorizationConfig{
 			AccountId: tf.S(p.AggregatorAccountID),
-			Region:    tf.S(p.Region),
+			Region:    tf.S(env.Region),
 		})
 	}
 }

@@ -32,8 +32,10 @@ import (
 
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -44,6 +46,32 @@ const (
 	MySQL    = "aurora-mysql"
 )
 
+// Ports of the engines.
+const (
+	PostgresPort = 5432
+	MySQLPort    = 3306
+)
+
+// Defaults of Props.
+const (
+	DefaultDatabaseName        = "app"
+	DefaultBackupRetentionDays = 7
+)
+
+// The daily backup window and the weekly maintenance window (UTC), apart
+// so that maintenance never runs during a backup.
+const (
+	BackupWindow      = "03:00-04:00"
+	MaintenanceWindow = "sun:04:30-sun:05:30"
+)
+
+// MasterUser is the master user's name; its password lives only in the
+// RDS-managed secret, and only the user setup uses it.
+const MasterUser = "app_admin"
+
+// MonitoringIntervalSeconds is the enhanced monitoring granularity.
+const MonitoringIntervalSeconds = 60
+
 // Props configures a cluster.
 type Props struct {
 	// Name is the cluster identifier. Required.
@@ -51,16 +79,18 @@ type Props struct {
 	// Engine is Postgres or MySQL, EngineVersion its version. Required.
 	Engine, EngineVersion string
 	// InstanceClass and Instances size the cluster; instances are spread
-	// across AZs in order. Required: Instances at least 1.
+	// across the VPC's AZs in order. Required: both, Instances at least 1.
 	InstanceClass string
 	Instances     int
-	// AZs for the instances, and SubnetIDs of the persistence tier. Required.
-	AZs       []string
-	SubnetIDs *[]*string
-	VpcID     *string
-	// DatabaseName is created at launch. Default: app.
+	// VPC places the cluster, in the subnets of Tier. Required: VPC.
+	// Default tier: network.PrivatePersistence.
+	VPC  *network.Vpc
+	Tier network.Tier
+	// DatabaseName is created at launch. Default: DefaultDatabaseName
+	// ("app").
 	DatabaseName string
-	// BackupRetentionDays. Default: 7.
+	// BackupRetentionDays keeps automated backups. Default:
+	// DefaultBackupRetentionDays (7).
 	BackupRetentionDays int
 	// DeletionProtection blocks deletion, and a final snapshot is taken on
 	// delete. Default: false (dev-like: no final snapshot).
@@ -73,12 +103,10 @@ type Props struct {
 	// of each service that uses the database). Default: none.
 	Users []string
 	// SetupRole is the role the user setup assumes first: a person's
-	// deploy_role; "" runs it with the environment's credentials (CI's
-	// github-apply). The setup runs where Terraform runs and needs bash
-	// and the AWS CLI there.
+	// deploy_role. Default: "", the setup runs with the environment's
+	// credentials (CI's github-apply). The setup runs where Terraform runs
+	// and needs bash and the AWS CLI there.
 	SetupRole string
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Cluster is the created database.
@@ -101,33 +129,36 @@ type Cluster struct {
 	ResourceID *string
 	// UsersReady is the user setup: services that connect must wait for it.
 	UsersReady cdktf.ITerraformDependable
-	region     string
-	accountID  string
+	env        awsenv.Env
 }
 
 // New creates the cluster.
 func New(scope constructs.Construct, id string, p Props) *Cluster {
-	if p.Name == "" || p.Instances < 1 || len(p.AZs) == 0 || p.LogKey == nil {
-		panic("aurora.New: Name, Instances, AZs and LogKey are required (" + id + ")")
+	if p.Name == "" || p.Instances < 1 || p.VPC == nil || p.LogKey == nil {
+		panic("aurora.New: Name, Instances, VPC and LogKey are required (" + id + ")")
 	}
 	if p.DatabaseName == "" {
-		p.DatabaseName = "app"
+		p.DatabaseName = DefaultDatabaseName
 	}
 	if p.BackupRetentionDays == 0 {
-		p.BackupRetentionDays = 7
+		p.BackupRetentionDays = DefaultBackupRetentionDays
+	}
+	if p.Tier == "" {
+		p.Tier = network.PrivatePersistence
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	env := tf.EnvOf(s)
 	c := &Cluster{
-		ID: p.Name, Port: 5432, DatabaseName: p.DatabaseName, Instances: p.Instances,
-		ARN: "arn:aws:rds:" + p.Region + ":" + p.AccountID + ":cluster:" + p.Name, region: p.Region, accountID: p.AccountID,
+		ID: p.Name, Port: PostgresPort, DatabaseName: p.DatabaseName, Instances: p.Instances,
+		ARN: ClusterARN(env, p.Name), env: env,
 	}
 	if p.Engine == MySQL {
-		c.Port = 3306
+		c.Port = MySQLPort
 	}
-	c.Key = kms.New(s, "key", kms.Props{Alias: p.Name + "-db", Description: "Encrypts the " + p.Name + " database and its secret", AccountID: p.AccountID, Region: p.Region})
-	c.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-db", Description: "Database " + p.Name + ": open only to its services", VpcID: p.VpcID})
+	c.Key = kms.New(s, "key", kms.Props{Alias: p.Name + "-db", Description: "Encrypts the " + p.Name + " database and its secret"})
+	c.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-db", Description: "Database " + p.Name + ": open only to its services", VPC: p.VPC})
 	subnets := dbsubnetgroup.NewDbSubnetGroup(s, tf.S("subnets"), &dbsubnetgroup.DbSubnetGroupConfig{
-		Name: tf.S(p.Name), SubnetIds: p.SubnetIDs, Description: tf.S("Persistence tier of " + p.Name), Tags: tf.Name(p.Name),
+		Name: tf.S(p.Name), SubnetIds: p.VPC.SubnetIDs(p.Tier), Description: tf.S("Persistence tier of " + p.Name), Tags: tf.Name(p.Name),
 	})
 	params := parameterGroup(s, p)
 	logs := logGroups(s, p)
@@ -138,7 +169,7 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		Engine:                           tf.S(p.Engine),
 		EngineVersion:                    tf.S(p.EngineVersion),
 		DatabaseName:                     tf.S(p.DatabaseName),
-		MasterUsername:                   tf.S("app_admin"),
+		MasterUsername:                   tf.S(MasterUser),
 		ManageMasterUserPassword:         tf.B(true),
 		MasterUserSecretKmsKeyId:         c.Key.ARN,
 		StorageEncrypted:                 tf.B(true),
@@ -147,8 +178,8 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		VpcSecurityGroupIds:              tf.Ptrs(c.SecurityGroup.ID),
 		DbClusterParameterGroupName:      params.Name(),
 		BackupRetentionPeriod:            tf.N(p.BackupRetentionDays),
-		PreferredBackupWindow:            tf.S("03:00-04:00"),
-		PreferredMaintenanceWindow:       tf.S("sun:04:30-sun:05:30"),
+		PreferredBackupWindow:            tf.S(BackupWindow),
+		PreferredMaintenanceWindow:       tf.S(MaintenanceWindow),
 		DeletionProtection:               tf.B(p.DeletionProtection),
 		SkipFinalSnapshot:                tf.B(!p.DeletionProtection),
 		FinalSnapshotIdentifier:          finalSnapshot(p),
@@ -161,6 +192,7 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		DependsOn:                    &logs,
 	})
 	var instances []cdktf.ITerraformDependable
+	azs := p.VPC.AZs
 	for i := range p.Instances {
 		instance := rdsclusterinstance.NewRdsClusterInstance(s, tf.S(fmt.Sprintf("instance-%d", i+1)), &rdsclusterinstance.RdsClusterInstanceConfig{
 			Identifier:                  tf.S(fmt.Sprintf("%s-%d", p.Name, i+1)),
@@ -168,13 +200,13 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 			Engine:                      tf.S(p.Engine),
 			EngineVersion:               tf.S(p.EngineVersion),
 			InstanceClass:               tf.S(p.InstanceClass),
-			AvailabilityZone:            tf.S(p.AZs[i%len(p.AZs)]),
+			AvailabilityZone:            tf.S(azs[i%len(azs)]),
 			DbSubnetGroupName:           subnets.Name(),
 			PubliclyAccessible:          tf.B(false),
 			AutoMinorVersionUpgrade:     tf.B(true),
 			PerformanceInsightsEnabled:  tf.B(true),
 			PerformanceInsightsKmsKeyId: c.Key.ARN,
-			MonitoringInterval:          tf.N(60),
+			MonitoringInterval:          tf.N(MonitoringIntervalSeconds),
 			MonitoringRoleArn:           monitoring.Arn(),
 			PromotionTier:               tf.N(i),
 			Tags:                        tf.Name(fmt.Sprintf("%s-%d", p.Name, i+1)),
@@ -194,11 +226,27 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 // underscores for hyphens (at most 28 characters, within MySQL's 32).
 func UserName(service string) string { return "svc_" + strings.ReplaceAll(service, "-", "_") }
 
-// ConnectStatement lets a task role connect as one database user, and as
-// no other (not the master user, not another service's user).
+// ClusterARN is the ARN of the cluster name in env, known without the
+// cluster (the user setup run by hand, `landing-zone db-users`).
+func ClusterARN(env awsenv.Env, name string) string { return env.ARN("rds", "cluster:"+name) }
+
+// ConnectStatement lets a task role connect as one database user through
+// IAM database authentication, and as no other (not the master user, not
+// another service's user).
 func (c *Cluster) ConnectStatement(user string) iam.Statement {
 	return iam.Allow("ConnectAsOwnDatabaseUser", []string{"rds-db:connect"},
-		"arn:aws:rds-db:"+c.region+":"+c.accountID+":dbuser:"+*c.ResourceID+"/"+user)
+		c.env.ARN("rds-db", "dbuser:"+*c.ResourceID+"/"+user))
+}
+
+// ReadSecretStatements let a role read the master secret, which RDS
+// encrypts with the cluster's key: what the user setup's role needs, and
+// nothing a service should have.
+func (c *Cluster) ReadSecretStatements() []iam.Statement {
+	return []iam.Statement{
+		iam.Allow("ReadDatabaseMasterSecret", []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, *c.SecretARN),
+		iam.Allow("DecryptDatabaseMasterSecret", []string{"kms:Decrypt"}, *c.Key.ARN).
+			When("StringEquals", "kms:ViaService", "secretsmanager."+c.env.Region+".amazonaws.com"),
+	}
 }
 
 // userSetup creates the users when the cluster's instances are up, before
@@ -211,7 +259,7 @@ func userSetup(s constructs.Construct, p Props, c *Cluster, instances []cdktf.IT
 		Provisioners: &[]any{&cdktf.LocalExecProvisioner{
 			Type:        tf.S("local-exec"),
 			Interpreter: tf.Strs("bash", "-c"),
-			Command:     tf.S(terraformLiteral(SetupScript(p.Engine, p.Region, p.Name, c.ARN, p.DatabaseName, p.Users, p.SetupRole))),
+			Command:     tf.S(terraformLiteral(SetupScript(p.Engine, c.env.Region, p.Name, c.ARN, p.DatabaseName, p.Users, p.SetupRole))),
 			Environment: &map[string]*string{"SECRET_ARN": c.SecretARN},
 		}},
 	})
@@ -287,7 +335,6 @@ func logGroups(s constructs.Construct, p Props) []cdktf.ITerraformDependable {
 	for _, e := range exports(p.Engine) {
 		g := loggroup.New(s, "log-"+e, loggroup.Props{
 			Name: "/aws/rds/cluster/" + p.Name + "/" + e, RetentionDays: p.LogRetentionDays, Key: p.LogKey,
-			AccountID: p.AccountID, Region: p.Region,
 		})
 		out = append(out, g.Resource)
 	}
@@ -295,11 +342,12 @@ func logGroups(s constructs.Construct, p Props) []cdktf.ITerraformDependable {
 }
 
 func monitoringRole(s constructs.Construct, p Props) iamrole.IamRole {
+	env := tf.EnvOf(s)
 	monitoring := role.New(s, "monitoring-role", role.Props{
-		Name: p.Name + "-rds-monitoring", Trust: iam.ServiceTrust("monitoring.rds.amazonaws.com", p.AccountID),
+		Name: p.Name + "-rds-monitoring", Trust: iam.ServiceTrust("monitoring.rds.amazonaws.com", env.Account),
 	}).Role
 	iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S("monitoring-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-		Role: monitoring.Name(), PolicyArn: tf.S("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
+		Role: monitoring.Name(), PolicyArn: tf.S(env.Partition.ManagedPolicy("service-role/AmazonRDSEnhancedMonitoringRole")),
 	})
 	return monitoring
 }

@@ -80,7 +80,7 @@ func New(scope constructs.Construct, id string, p Props) *Bucket {
 		Bucket: tf.S(p.Name),
 		Tags:   tf.Name(p.Name),
 	})
-	out := &Bucket{Resource: b, Name: p.Name, ARN: "arn:aws:s3:::" + p.Name}
+	out := &Bucket{Resource: b, Name: p.Name, ARN: tf.EnvOf(scope).Partition.S3(p.Name)}
 	bid := b.Id()
 
 	s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(scope, tf.S(id+"-pab"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{

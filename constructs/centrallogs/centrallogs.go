@@ -21,11 +21,13 @@ import (
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/role"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
-// Props configures the central destination.
+// Props configures the central destination, in the logs account the
+// enclosing stack deploys to (tf.EnvOf).
 type Props struct {
 	// Name names the destination, stream, roles and bucket. Required.
 	Name string
@@ -33,23 +35,23 @@ type Props struct {
 	SourceAccounts []string
 	// ExpireDays deletes delivered logs after this long. Required.
 	ExpireDays int
-	// AccountID and Region (of the logs account) build ARNs. Required.
-	AccountID, Region string
 }
 
-// DestinationARN is the destination's ARN, which app accounts subscribe to;
-// it is known from config alone.
-func DestinationARN(region, logsAccountID, name string) string {
-	return "arn:aws:logs:" + region + ":" + logsAccountID + ":destination:" + name
+// DestinationARN is the ARN of the destination name in the logs account
+// and region (logs), which app accounts subscribe to; it is known from
+// config alone.
+func DestinationARN(logs awsenv.Env, name string) string {
+	return logs.ARN("logs", "destination:"+name)
 }
 
 // New creates the destination and the delivery to S3.
 func New(scope constructs.Construct, id string, p Props) {
+	env := tf.EnvOf(scope)
 	s := constructs.NewConstruct(scope, tf.S(id))
-	key := kms.New(s, "key", kms.Props{Alias: p.Name, Description: "Encrypts centralized application logs", AccountID: p.AccountID, Region: p.Region})
-	b := bucket.New(s, "bucket", bucket.Props{Name: p.Name + "-" + p.AccountID, Key: key, ExpireDays: p.ExpireDays})
+	key := kms.New(s, "key", kms.Props{Alias: p.Name, Description: "Encrypts centralized application logs"})
+	b := bucket.New(s, "bucket", bucket.Props{Name: p.Name + "-" + env.Account, Key: key, ExpireDays: p.ExpireDays})
 
-	firehoseRole := serviceRole(s, "firehose-role", p.Name+"-firehose", "firehose.amazonaws.com", p.AccountID,
+	firehoseRole := serviceRole(s, "firehose-role", p.Name+"-firehose", "firehose.amazonaws.com", env.Account,
 		iam.Allow("WriteLogs", []string{"s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:PutObject"}, b.ARN, b.ARN+"/*"),
 		iam.Allow("EncryptLogs", []string{"kms:Decrypt", "kms:GenerateDataKey"}, *key.ARN),
 	)
@@ -68,15 +70,15 @@ func New(scope constructs.Construct, id string, p Props) {
 		},
 		Tags: tf.Name(p.Name),
 	})
-	logsRole := serviceRole(s, "logs-role", p.Name+"-logs", "logs."+p.Region+".amazonaws.com", p.AccountID,
-		iam.Allow("Deliver", []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, "arn:aws:firehose:"+p.Region+":"+p.AccountID+":deliverystream/"+p.Name),
+	logsRole := serviceRole(s, "logs-role", p.Name+"-logs", "logs."+env.Region+".amazonaws.com", env.Account,
+		iam.Allow("Deliver", []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, env.ARN("firehose", "deliverystream/"+p.Name)),
 	)
 	dest := cloudwatchlogdestination.NewCloudwatchLogDestination(s, tf.S("destination"), &cloudwatchlogdestination.CloudwatchLogDestinationConfig{
 		Name: tf.S(p.Name), TargetArn: stream.Arn(), RoleArn: logsRole.Arn(), Tags: tf.Name(p.Name),
 	})
 	cloudwatchlogdestinationpolicy.NewCloudwatchLogDestinationPolicy(s, tf.S("destination-policy"), &cloudwatchlogdestinationpolicy.CloudwatchLogDestinationPolicyConfig{
 		DestinationName: dest.Name(),
-		AccessPolicy: tf.S(iam.Policy(iam.Allow("AppAccountsSubscribe", []string{"logs:PutSubscriptionFilter"}, DestinationARN(p.Region, p.AccountID, p.Name)).
+		AccessPolicy: tf.S(iam.Policy(iam.Allow("AppAccountsSubscribe", []string{"logs:PutSubscriptionFilter"}, DestinationARN(env, p.Name)).
 			For("AWS", p.SourceAccounts...)).JSON()),
 	})
 }

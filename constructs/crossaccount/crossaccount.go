@@ -17,6 +17,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
 	"github.com/acme/landing-zone/constructs/role"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -24,29 +25,29 @@ import (
 // DefaultMaxSessionHours is IAM's own default: an hour between MFA prompts.
 const DefaultMaxSessionHours = 1
 
-// Policies maps each access level to the AWS managed policy its role gets.
-// The vpn role starts with none: the VPN layer grants it what it needs.
+// Policies maps each access level to the AWS managed policy its role gets,
+// by its path in every partition (awsenv.Partition.ManagedPolicy). The vpn
+// role starts with none: the VPN layer grants it what it needs.
 var Policies = map[string]string{
-	"full-access": "arn:aws:iam::aws:policy/AdministratorAccess",
-	"read-only":   "arn:aws:iam::aws:policy/ReadOnlyAccess",
-	"billing":     "arn:aws:iam::aws:policy/job-function/Billing",
-	"dev":         "arn:aws:iam::aws:policy/PowerUserAccess",
+	"full-access": "AdministratorAccess",
+	"read-only":   "ReadOnlyAccess",
+	"billing":     "job-function/Billing",
+	"dev":         "PowerUserAccess",
 	"vpn":         "",
 }
 
 // RoleName is the role of an access level, e.g. "allow-full-access".
 func RoleName(access string) string { return "allow-" + access }
 
-// RoleARN is the ARN of an access level's role in an account, known at
-// synth time so that other accounts can name it.
-func RoleARN(accountID, access string) string {
-	return "arn:aws:iam::" + accountID + ":role/" + RoleName(access)
+// RoleARN is the ARN of an access level's role in an account of partition
+// p, known at synth time so that other accounts can name it.
+func RoleARN(p awsenv.Partition, accountID, access string) string {
+	return p.Role(accountID, RoleName(access))
 }
 
-// Props configures the roles of one account.
+// Props configures the roles of the account the enclosing stack deploys to
+// (tf.EnvOf).
 type Props struct {
-	// AccountID is the account the roles are in. Required.
-	AccountID string
 	// TrustedAccountID is the security account, the only one whose
 	// principals may assume the roles. Required.
 	TrustedAccountID string
@@ -73,9 +74,10 @@ type Roles struct {
 
 // New creates one role per access level.
 func New(scope constructs.Construct, id string, p Props) *Roles {
-	if p.AccountID == "" || p.TrustedAccountID == "" {
-		panic("crossaccount.New: AccountID and TrustedAccountID are required (" + id + ")")
+	if p.TrustedAccountID == "" {
+		panic("crossaccount.New: TrustedAccountID is required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	hours := p.MaxSessionHours
 	if hours == 0 {
 		hours = DefaultMaxSessionHours
@@ -91,15 +93,15 @@ func New(scope constructs.Construct, id string, p Props) *Roles {
 		r := role.New(s, name, role.Props{
 			Name:              name,
 			Description:       "Assumed with MFA from account " + p.TrustedAccountID + " for " + access + " access",
-			Trust:             iam.MFATrust(p.TrustedAccountID),
+			Trust:             iam.MFATrust(env.Partition, p.TrustedAccountID),
 			MaxSessionSeconds: hours * 3600,
 		}).Role
 		if policy != "" {
 			iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S(name+"-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-				Role: r.Name(), PolicyArn: tf.S(policy),
+				Role: r.Name(), PolicyArn: tf.S(env.Partition.ManagedPolicy(policy)),
 			})
 		}
-		out.ByAccess[access] = &Role{Resource: r, Access: access, Name: name, ARN: RoleARN(p.AccountID, access)}
+		out.ByAccess[access] = &Role{Resource: r, Access: access, Name: name, ARN: RoleARN(env.Partition, env.Account, access)}
 	}
 	return out
 }

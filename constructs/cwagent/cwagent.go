@@ -24,7 +24,8 @@ import (
 // Namespace of the agent's metrics.
 const Namespace = "CWAgent"
 
-// Props configures one host kind's agent.
+// Props configures one host kind's agent, in the account and region of the
+// enclosing stack (tf.EnvOf).
 type Props struct {
 	// Name identifies the host kind, e.g. acme-dev-ecs-host: the parameter
 	// is /<Name>/cloudwatch-agent and log groups /ec2/<Name>/<file>.
@@ -35,8 +36,6 @@ type Props struct {
 	// LogKey and RetentionDays configure the log groups. Required.
 	LogKey        *kms.Key
 	RetentionDays int
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Agent is a host kind's agent configuration.
@@ -55,7 +54,7 @@ func New(scope constructs.Construct, id string, p Props) *Agent {
 	var streams []string
 	for _, f := range p.Files {
 		group := "/ec2/" + p.Name + "/" + strings.TrimSuffix(path.Base(f), ".log")
-		g := loggroup.New(s, "log-"+path.Base(f), loggroup.Props{Name: group, RetentionDays: p.RetentionDays, Key: p.LogKey, AccountID: p.AccountID, Region: p.Region})
+		g := loggroup.New(s, "log-"+path.Base(f), loggroup.Props{Name: group, RetentionDays: p.RetentionDays, Key: p.LogKey})
 		collect = append(collect, map[string]any{"file_path": f, "log_group_name": group, "log_stream_name": "{instance_id}"})
 		streams = append(streams, g.StreamsARN)
 	}
@@ -82,7 +81,7 @@ func New(scope constructs.Construct, id string, p Props) *Agent {
 		Tags:  tf.Name(a.Parameter),
 	})
 	a.Statements = []iam.Statement{
-		iam.Allow("ReadAgentConfig", []string{"ssm:GetParameter"}, "arn:aws:ssm:"+p.Region+":"+p.AccountID+":parameter"+a.Parameter),
+		iam.Allow("ReadAgentConfig", []string{"ssm:GetParameter"}, tf.EnvOf(scope).ARN("ssm", "parameter"+a.Parameter)),
 		iam.Allow("ShipHostLogs", []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}, streams...),
 		iam.Allow("PutAgentMetrics", []string{"cloudwatch:PutMetricData"}, "*").When("StringEquals", "cloudwatch:namespace", Namespace),
 		// The agent tags metrics with instance and group names.

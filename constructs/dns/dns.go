@@ -14,13 +14,14 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53vpcassociationauthorization"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zoneassociation"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/network"
+	"github.com/acme/landing-zone/constructs/peering"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
@@ -29,11 +30,13 @@ type Props struct {
 	// Zone is the environment's public domain, e.g. dev.example.com.
 	// Required.
 	Zone string
-	// VpcID gets the private zone "internal.<Zone>". Required.
-	VpcID *string
-	// Region of the VPC. Required.
-	Region string
+	// VPC gets the private zone "internal.<Zone>". Required.
+	VPC *network.Vpc
 }
+
+// ValidationTTL is the TTL in seconds of the certificate's validation
+// records.
+const ValidationTTL = 300
 
 // DNS is the created zones and certificate.
 type DNS struct {
@@ -55,6 +58,9 @@ type Target struct {
 
 // New creates the zones and the validated certificate.
 func New(scope constructs.Construct, id string, p Props) *DNS {
+	if p.Zone == "" || p.VPC == nil {
+		panic("dns.New: Zone and VPC are required (" + id + ")")
+	}
 	s := constructs.NewConstruct(scope, tf.S(id))
 	d := &DNS{Zone: p.Zone, PrivateZone: "internal." + p.Zone, scope: s}
 	public := route53zone.NewRoute53Zone(s, tf.S("public"), &route53zone.Route53ZoneConfig{
@@ -65,7 +71,7 @@ func New(scope constructs.Construct, id string, p Props) *DNS {
 	private := route53zone.NewRoute53Zone(s, tf.S("private"), &route53zone.Route53ZoneConfig{
 		Name:    tf.S(d.PrivateZone),
 		Comment: tf.S("Private zone for east-west names in " + p.Zone),
-		Vpc:     &[]*route53zone.Route53ZoneVpc{{VpcId: p.VpcID, VpcRegion: tf.S(p.Region)}},
+		Vpc:     &[]*route53zone.Route53ZoneVpc{{VpcId: p.VPC.ID, VpcRegion: tf.S(tf.EnvOf(s).Region)}},
 		Tags:    tf.Name(d.PrivateZone),
 	})
 	d.PublicZoneID, d.PrivateZoneID, d.NameServers = public.ZoneId(), private.ZoneId(), public.NameServers()
@@ -99,7 +105,7 @@ func (d *DNS) certificate(s constructs.Construct) {
 			Name:           pick(domain, "resource_record_name"),
 			Type:           pick(domain, "resource_record_type"),
 			Records:        tf.Ptrs(pick(domain, "resource_record_value")),
-			Ttl:            tf.N(300),
+			Ttl:            tf.N(ValidationTTL),
 			AllowOverwrite: tf.B(true),
 		})
 		fqdns = append(fqdns, rec.Fqdn())
@@ -127,16 +133,18 @@ func (d *DNS) Alias(id, host string, private bool, to Target) string {
 	return name
 }
 
-// ShareWith attaches the private zone to a VPC in another account (the
-// management VPC), so that VPN users resolve internal names: the zone's
-// account authorizes, and the other account, through its provider,
+// ShareWith attaches the private zone to the VPC at the other end of a
+// peering (the management VPC, in another account, in this stack's
+// region), so that VPN users resolve internal names: the zone's account
+// authorizes, and the other account, through the peering's provider,
 // associates.
-func (d *DNS) ShareWith(id string, vpcID *string, region string, other provider.AwsProvider) {
+func (d *DNS) ShareWith(id string, peer *peering.Peering) {
+	region := tf.S(tf.EnvOf(d.scope).Region)
 	auth := route53vpcassociationauthorization.NewRoute53VpcAssociationAuthorization(d.scope, tf.S(id+"-authorization"), &route53vpcassociationauthorization.Route53VpcAssociationAuthorizationConfig{
-		ZoneId: d.PrivateZoneID, VpcId: vpcID, VpcRegion: tf.S(region),
+		ZoneId: d.PrivateZoneID, VpcId: peer.PeerVPCID, VpcRegion: region,
 	})
 	route53zoneassociation.NewRoute53ZoneAssociation(d.scope, tf.S(id+"-association"), &route53zoneassociation.Route53ZoneAssociationConfig{
-		Provider: other,
-		ZoneId:   auth.ZoneId(), VpcId: auth.VpcId(), VpcRegion: tf.S(region),
+		Provider: peer.Peer,
+		ZoneId:   auth.ZoneId(), VpcId: auth.VpcId(), VpcRegion: region,
 	})
 }

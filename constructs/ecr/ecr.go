@@ -15,6 +15,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecrrepositorypolicy"
 
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -32,8 +33,6 @@ type Props struct {
 	PullAccounts []string
 	// KeepImages keeps this many images per repository. Required.
 	KeepImages int
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Registry is the created repositories.
@@ -46,18 +45,19 @@ type Registry struct {
 // New creates the repositories.
 func New(scope constructs.Construct, id string, p Props) *Registry {
 	s := constructs.NewConstruct(scope, tf.S(id))
+	env := tf.EnvOf(s)
 	r := &Registry{ARNs: map[string]string{}}
 	var pullers []string
 	for _, a := range p.PullAccounts {
-		pullers = append(pullers, iam.AccountRoot(a))
+		pullers = append(pullers, iam.AccountRoot(env.Partition, a))
 	}
 	keyStatements := []iam.Statement(nil)
 	if len(pullers) > 0 {
 		// Pulling an image decrypts its layers through ECR.
 		keyStatements = append(keyStatements, iam.Allow("AppAccountsPullThroughECR", []string{"kms:Decrypt", "kms:DescribeKey"}, "*").
-			For("AWS", pullers...).When("StringEquals", "kms:ViaService", "ecr."+p.Region+".amazonaws.com"))
+			For("AWS", pullers...).When("StringEquals", "kms:ViaService", "ecr."+env.Region+".amazonaws.com"))
 	}
-	r.Key = kms.New(s, "key", kms.Props{Alias: p.Prefix + "-ecr", Description: "Encrypts container images", AccountID: p.AccountID, Region: p.Region, Statements: keyStatements})
+	r.Key = kms.New(s, "key", kms.Props{Alias: p.Prefix + "-ecr", Description: "Encrypts container images", Statements: keyStatements})
 	lifecycle := lifecyclePolicy(p.KeepImages)
 	for _, name := range p.Repositories {
 		repo := ecrrepository.NewEcrRepository(s, tf.S(name), &ecrrepository.EcrRepositoryConfig{
@@ -78,9 +78,16 @@ func New(scope constructs.Construct, id string, p Props) *Registry {
 					For("AWS", pullers...)).JSON()),
 			})
 		}
-		r.ARNs[name] = "arn:aws:ecr:" + p.Region + ":" + p.AccountID + ":repository/" + name
+		r.ARNs[name] = RepositoryARN(env, name)
 	}
 	return r
+}
+
+// RepositoryARN is the ARN of the repository name in the registry of env's
+// account and region, known before the registry exists (services in other
+// stacks pull from it).
+func RepositoryARN(env awsenv.Env, name string) string {
+	return env.ARN("ecr", "repository/"+name)
 }
 
 // lifecyclePolicy expires untagged images after UntaggedDays and keeps the

@@ -36,6 +36,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/schedulerschedule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
@@ -55,6 +56,17 @@ const (
 
 // DefaultRootVolumeGiB sizes each host's encrypted root volume.
 const DefaultRootVolumeGiB = 30
+
+// TargetCapacityPercent is ECS managed scaling's target: hosts are added
+// only when every host is in use, and idle hosts are removed.
+const TargetCapacityPercent = 100
+
+// The weekly refresh call is retried RefreshRetries times within
+// RefreshRetrySeconds (while a Terraform roll is running, it is refused).
+const (
+	RefreshRetries      = 3
+	RefreshRetrySeconds = 3600
+)
 
 // MetricNamespace holds the hosts' own metrics; ReleaseAgeMetric is the
 // age in days of a host's Amazon Linux release, reported hourly by each
@@ -76,16 +88,15 @@ var userData = template.Must(template.New("userdata").Parse(userDataTemplate))
 type Props struct {
 	// Name of the cluster; also prefixes its hosts' resources. Required.
 	Name string
-	// VpcID and SubnetIDs (the private-app tier) place the hosts. Required.
-	VpcID     *string
-	SubnetIDs *[]*string
-	// VpcCIDR is reachable from the hosts on every port (DNS, services).
-	// Required.
-	VpcCIDR string
+	// VPC places the hosts and the services' tasks, in the subnets of
+	// Tier; the hosts reach the whole VPC range on every port (DNS,
+	// services). Required: VPC. Default tier: network.PrivateApp.
+	VPC  *network.Vpc
+	Tier network.Tier
 	// InstanceType of the hosts. Required (config supplies it per profile).
 	InstanceType string
 	// MinSize and MaxSize bound the hosts; ECS managed scaling picks the
-	// number in between. Required: MaxSize at least 1.
+	// number in between. Required: MaxSize at least 1. Default MinSize: 0.
 	MinSize, MaxSize int
 	// RootVolumeGiB sizes each host's root volume. Default: 30.
 	RootVolumeGiB int
@@ -98,9 +109,6 @@ type Props struct {
 	// hosts from the latest AMI: an EventBridge Scheduler expression in UTC
 	// such as cron(0 4 ? * TUE *) (WeeklyCron). Required.
 	RefreshSchedule string
-	// AccountID and Region build ARNs and the hosts' metric calls.
-	// Required.
-	AccountID, Region string
 }
 
 // RefreshPreferences are the preferences of every instance refresh of the
@@ -134,6 +142,10 @@ func WeeklyCron(weekly string) string {
 type Cluster struct {
 	Name string
 	ARN  *string
+	// VPC and Tier are where the hosts run, and where services run their
+	// tasks.
+	VPC  *network.Vpc
+	Tier network.Tier
 	// EC2CapacityProvider names the Auto Scaling group's capacity provider.
 	EC2CapacityProvider string
 	HostSecurityGroup   *securitygroup.Group
@@ -141,8 +153,11 @@ type Cluster struct {
 
 // New creates the cluster and its capacity.
 func New(scope constructs.Construct, id string, p Props) *Cluster {
-	if p.Name == "" || p.VpcID == nil || p.InstanceType == "" || p.MaxSize < 1 || p.RefreshSchedule == "" || p.Region == "" {
-		panic("ecscluster.New: Name, VpcID, InstanceType, MaxSize, RefreshSchedule and Region are required (" + id + ")")
+	if p.Name == "" || p.VPC == nil || p.InstanceType == "" || p.MaxSize < 1 || p.RefreshSchedule == "" {
+		panic("ecscluster.New: Name, VPC, InstanceType, MaxSize and RefreshSchedule are required (" + id + ")")
+	}
+	if p.Tier == "" {
+		p.Tier = network.PrivateApp
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
 	cluster := ecscluster.NewEcsCluster(s, tf.S("cluster"), &ecscluster.EcsClusterConfig{
@@ -150,11 +165,11 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		Setting: &[]*ecscluster.EcsClusterSetting{{Name: tf.S("containerInsights"), Value: tf.S("enabled")}},
 		Tags:    tf.Name(p.Name),
 	})
-	c := &Cluster{Name: p.Name, ARN: cluster.Arn(), EC2CapacityProvider: p.Name + "-ec2"}
-	c.HostSecurityGroup = securitygroup.New(s, "hosts-sg", securitygroup.Props{Name: p.Name + "-hosts", Description: "ECS hosts of " + p.Name, VpcID: p.VpcID})
+	c := &Cluster{Name: p.Name, ARN: cluster.Arn(), VPC: p.VPC, Tier: p.Tier, EC2CapacityProvider: p.Name + "-ec2"}
+	c.HostSecurityGroup = securitygroup.New(s, "hosts-sg", securitygroup.Props{Name: p.Name + "-hosts", Description: "ECS hosts of " + p.Name, VPC: p.VPC})
 	c.HostSecurityGroup.AllowToInternet(securitygroup.TCP(443, "ECS, ECR, CloudWatch and SSM APIs"),
 		"hosts reach the ECS, ECR, CloudWatch and SSM APIs over HTTPS through the NAT gateway; interface endpoints for each would cost more than the NAT")
-	c.HostSecurityGroup.AllowToCIDR("vpc", p.VpcCIDR, securitygroup.AllTraffic("DNS and services inside the VPC"))
+	c.HostSecurityGroup.AllowToCIDR("vpc", p.VPC.CIDR, securitygroup.AllTraffic("DNS and services inside the VPC"))
 
 	asg := c.hosts(s, p)
 	refreshWeekly(s, p, asg)
@@ -167,7 +182,7 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 			// terminates it (scale-in or refresh).
 			ManagedDraining: tf.S("ENABLED"),
 			ManagedScaling: &ecscapacityprovider.EcsCapacityProviderAutoScalingGroupProviderManagedScaling{
-				Status: tf.S("ENABLED"), TargetCapacity: tf.N(100),
+				Status: tf.S("ENABLED"), TargetCapacity: tf.N(TargetCapacityPercent),
 			},
 		},
 		Tags: tf.Name(c.EC2CapacityProvider),
@@ -194,11 +209,12 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 		Statements: statements, PolicyName: "cloudwatch-agent", PolicyID: "host-policy",
 	}).Role
 	name := host.Name()
+	env := tf.EnvOf(s)
 	// The two managed policies an ECS host needs, and nothing else: joining
 	// the cluster, and Session Manager in place of SSH.
 	for i, arn := range []string{
-		"arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+		env.Partition.ManagedPolicy("service-role/AmazonEC2ContainerServiceforEC2Role"),
+		env.Partition.ManagedPolicy("AmazonSSMManagedInstanceCore"),
 	} {
 		iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S([]string{"host-ecs", "host-ssm"}[i]), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
 			Role: name, PolicyArn: tf.S(arn),
@@ -229,7 +245,7 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 			},
 		}},
 		Monitoring:           &launchtemplate.LaunchTemplateMonitoring{Enabled: tf.B(true)},
-		UserData:             tf.S(RenderUserData(p.Name, p.Region, p.AgentParameter)),
+		UserData:             tf.S(RenderUserData(p.Name, env.Region, p.AgentParameter)),
 		UpdateDefaultVersion: tf.B(true),
 		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
 			{ResourceType: tf.S("instance"), Tags: tf.Name(p.Name + "-ecs-host")},
@@ -242,7 +258,7 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 		Name:              tf.S(HostsName(p.Name)),
 		MinSize:           tf.N(p.MinSize),
 		MaxSize:           tf.N(p.MaxSize),
-		VpcZoneIdentifier: p.SubnetIDs,
+		VpcZoneIdentifier: p.VPC.SubnetIDs(p.Tier),
 		// The template's version number, not $Latest: a new version (new
 		// user data) is then a change Terraform sees, and rolls the hosts.
 		LaunchTemplate: &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: cdktf.Token_AsString(lt.LatestVersion(), nil)},
@@ -281,8 +297,9 @@ func (c *Cluster) hosts(s constructs.Construct, p Props) autoscalinggroup.Autosc
 // hosts from the latest AMI, with a role that may start exactly that.
 func refreshWeekly(s constructs.Construct, p Props, asg autoscalinggroup.AutoscalingGroup) {
 	name := p.Name + "-ecs-host-refresh"
+	env := tf.EnvOf(s)
 	scheduler := role.New(s, "host-refresh-role", role.Props{
-		Name: name, Trust: iam.ServiceTrust("scheduler.amazonaws.com", p.AccountID),
+		Name: name, Trust: iam.ServiceTrust("scheduler.amazonaws.com", env.Account),
 		Statements: []iam.Statement{iam.Allow("RefreshHosts", []string{"autoscaling:StartInstanceRefresh"}, *asg.Arn())},
 		PolicyName: "start-instance-refresh",
 	}).Role
@@ -308,10 +325,10 @@ func refreshWeekly(s constructs.Construct, p Props, asg autoscalinggroup.Autosca
 		ScheduleExpression: tf.S(p.RefreshSchedule), ScheduleExpressionTimezone: tf.S("UTC"),
 		FlexibleTimeWindow: &schedulerschedule.SchedulerScheduleFlexibleTimeWindow{Mode: tf.S("OFF")},
 		Target: &schedulerschedule.SchedulerScheduleTarget{
-			Arn:         tf.S("arn:aws:scheduler:::aws-sdk:autoscaling:startInstanceRefresh"),
+			Arn:         tf.S(env.Partition.ARN("scheduler", "", "", "aws-sdk:autoscaling:startInstanceRefresh")),
 			RoleArn:     scheduler.Arn(),
 			Input:       tf.S(string(input)),
-			RetryPolicy: &schedulerschedule.SchedulerScheduleTargetRetryPolicy{MaximumRetryAttempts: tf.N(3), MaximumEventAgeInSeconds: tf.N(3600)},
+			RetryPolicy: &schedulerschedule.SchedulerScheduleTargetRetryPolicy{MaximumRetryAttempts: tf.N(RefreshRetries), MaximumEventAgeInSeconds: tf.N(RefreshRetrySeconds)},
 		},
 	})
 }

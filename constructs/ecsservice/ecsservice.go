@@ -13,7 +13,6 @@ package ecsservice
 import (
 	"encoding/json"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/alb"
+	"github.com/acme/landing-zone/constructs/ecscluster"
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/role"
@@ -37,35 +37,75 @@ import (
 	"github.com/acme/landing-zone/internal/tf"
 )
 
-// Autoscaling targets: scale out before a task saturates.
+// Autoscaling targets (percent): scale out before a task saturates.
 const (
 	CPUTarget    = 70
 	MemoryTarget = 80
 )
 
+// Autoscaling cooldowns: scale out fast, scale in slowly so that a short
+// dip does not remove tasks a returning peak needs.
+const (
+	ScaleOutCooldownSeconds = 60
+	ScaleInCooldownSeconds  = 300
+)
+
+// Target group health checks: a task is healthy after HealthyThreshold
+// passing checks HealthCheckIntervalSeconds apart, and unhealthy after
+// UnhealthyThreshold failures; any status in HealthyStatuses passes.
+const (
+	HealthCheckIntervalSeconds = 15
+	HealthyThreshold           = 2
+	UnhealthyThreshold         = 3
+	HealthyStatuses            = "200-399"
+)
+
+// DeregistrationDelaySeconds lets in-flight requests finish before a
+// stopping task leaves its target group.
+const DeregistrationDelaySeconds = 30
+
+// HealthCheckGraceSeconds is how long ECS ignores a new task's load
+// balancer health checks while it starts.
+const HealthCheckGraceSeconds = 60
+
+// Deployment bounds (percent of the desired count): new tasks start beside
+// the old ones up to MaxDeployPercent; at least MinHealthyPercent stay
+// healthy, or ZeroDowntimeMinHealthyPercent with ZeroDowntime.
+const (
+	MaxDeployPercent              = 200
+	MinHealthyPercent             = 50
+	ZeroDowntimeMinHealthyPercent = 100
+)
+
+// ContainerName is the service's single container.
+const ContainerName = "app"
+
 // Props configures a service.
 type Props struct {
 	// Name is the service's full name (<prefix>-<env>-<service>). Required.
 	Name string
-	// Cluster is the cluster's name and ARN. Required.
-	ClusterName string
-	ClusterARN  *string
+	// Cluster runs the service; its tasks run in the cluster's VPC and
+	// tier. Required.
+	Cluster *ecscluster.Cluster
 	// CapacityProvider runs the tasks: the cluster's EC2 provider, FARGATE
 	// or FARGATE_SPOT. Required.
 	CapacityProvider string
 	// Image, CPU, Memory and Port describe the container. Required.
-	Image           string
-	CPU, Memory     int
-	Port            int
-	DesiredCount    int
-	MinCount        int
-	MaxCount        int
+	Image       string
+	CPU, Memory int
+	Port        int
+	// ImageRepository is the ARN of the ECR repository Image is pulled
+	// from, which the execution role may pull from. Default: "", an image
+	// from a public registry, and no ECR grant.
+	ImageRepository string
+	// DesiredCount is the first deployment's task count; autoscaling keeps
+	// the count between MinCount and MaxCount afterwards. Required.
+	DesiredCount, MinCount, MaxCount int
+	// HealthCheckPath is the HTTP path the load balancer checks. Required.
 	HealthCheckPath string
-	VpcID           *string
-	SubnetIDs       *[]*string
 	// LoadBalancer routes to the service: requests for HostHeader (and
-	// PathPattern, if set) on its HTTPS listener, at rule Priority (unique
-	// per listener). Required.
+	// PathPattern) on its HTTPS listener, at rule Priority (unique per
+	// listener). Required, but PathPattern: default "", every path.
 	LoadBalancer *alb.ALB
 	HostHeader   string
 	PathPattern  string
@@ -82,14 +122,12 @@ type Props struct {
 	// LogKey and LogRetentionDays configure the log group. Required.
 	LogKey           *kms.Key
 	LogRetentionDays int
-	// ZeroDowntime keeps 100% of tasks healthy during deployments.
-	// Default: false (50%, cheaper and faster for dev).
+	// ZeroDowntime keeps all tasks healthy during deployments. Default:
+	// false (half of them, cheaper and faster for dev).
 	ZeroDowntime bool
 	// After are resources the service's tasks need before they start (the
 	// database users they connect as). Default: none.
 	After []cdktf.ITerraformDependable
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Service is the created service.
@@ -106,20 +144,21 @@ type Service struct {
 
 // New creates the service.
 func New(scope constructs.Construct, id string, p Props) *Service {
-	if p.Name == "" || p.LoadBalancer == nil || p.LogKey == nil || p.Priority == 0 {
-		panic("ecsservice.New: Name, LoadBalancer, LogKey and Priority are required (" + id + ")")
+	if p.Name == "" || p.Cluster == nil || p.LoadBalancer == nil || p.LogKey == nil || p.Priority == 0 {
+		panic("ecsservice.New: Name, Cluster, LoadBalancer, LogKey and Priority are required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	env := tf.EnvOf(s)
 	svc := &Service{
 		Name:             p.Name,
-		ServiceARN:       "arn:aws:ecs:" + p.Region + ":" + p.AccountID + ":service/" + p.ClusterName + "/" + p.Name,
-		ExecutionRoleARN: "arn:aws:iam::" + p.AccountID + ":role/" + execRoleName(p.Name),
-		TaskRoleARN:      "arn:aws:iam::" + p.AccountID + ":role/" + taskRoleName(p.Name),
+		ServiceARN:       env.ARN("ecs", "service/"+p.Cluster.Name+"/"+p.Name),
+		ExecutionRoleARN: env.Role(execRoleName(p.Name)),
+		TaskRoleARN:      env.Role(taskRoleName(p.Name)),
 	}
 	svc.LogGroup = loggroup.New(s, "logs", loggroup.Props{
-		Name: "/ecs/" + p.Name, RetentionDays: p.LogRetentionDays, Key: p.LogKey, AccountID: p.AccountID, Region: p.Region,
+		Name: "/ecs/" + p.Name, RetentionDays: p.LogRetentionDays, Key: p.LogKey,
 	})
-	svc.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "Tasks of " + p.Name + ": reachable from their load balancer only", VpcID: p.VpcID})
+	svc.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "Tasks of " + p.Name + ": reachable from their load balancer only", VPC: p.Cluster.VPC})
 	svc.SecurityGroup.AllowFromGroup("alb", p.LoadBalancer.SecurityGroup.ID, securitygroup.TCP(p.Port, "Traffic from the load balancer"))
 	svc.SecurityGroup.AllowToInternet(securitygroup.TCP(443, "AWS APIs and HTTPS dependencies"),
 		"tasks call AWS APIs and their HTTPS dependencies through the NAT gateway; HTTPS only, from private subnets")
@@ -134,7 +173,7 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 		Memory:                  tf.S(itoa(p.Memory)),
 		ExecutionRoleArn:        exec.Arn(),
 		TaskRoleArn:             task.Arn(),
-		ContainerDefinitions:    tf.S(containerJSON(p, svc.LogGroup.Name)),
+		ContainerDefinitions:    tf.S(containerJSON(p, svc.LogGroup.Name, env.Region)),
 		Tags:                    tf.Name(p.Name),
 	})
 	tg := lbtargetgroup.NewLbTargetGroup(s, tf.S("tg"), &lbtargetgroup.LbTargetGroupConfig{
@@ -142,10 +181,11 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 		Port:                tf.N(p.Port),
 		Protocol:            tf.S("HTTP"),
 		TargetType:          tf.S("ip"),
-		VpcId:               p.VpcID,
-		DeregistrationDelay: tf.S("30"),
+		VpcId:               p.Cluster.VPC.ID,
+		DeregistrationDelay: tf.S(itoa(DeregistrationDelaySeconds)),
 		HealthCheck: &lbtargetgroup.LbTargetGroupHealthCheck{
-			Path: tf.S(p.HealthCheckPath), Matcher: tf.S("200-399"), Interval: tf.N(15), HealthyThreshold: tf.N(2), UnhealthyThreshold: tf.N(3),
+			Path: tf.S(p.HealthCheckPath), Matcher: tf.S(HealthyStatuses), Interval: tf.N(HealthCheckIntervalSeconds),
+			HealthyThreshold: tf.N(HealthyThreshold), UnhealthyThreshold: tf.N(UnhealthyThreshold),
 		},
 		Tags: tf.Name(p.Name),
 	})
@@ -173,28 +213,28 @@ func listenerRule(s constructs.Construct, p Props, tgARN *string) lblistenerrule
 }
 
 func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, after []cdktf.ITerraformDependable) {
-	minHealthy := 50
+	minHealthy := MinHealthyPercent
 	if p.ZeroDowntime {
-		minHealthy = 100
+		minHealthy = ZeroDowntimeMinHealthyPercent
 	}
 	ecsservice.NewEcsService(s, tf.S("service"), &ecsservice.EcsServiceConfig{
 		Name:           tf.S(p.Name),
-		Cluster:        p.ClusterARN,
+		Cluster:        p.Cluster.ARN,
 		TaskDefinition: taskARN,
 		DesiredCount:   tf.N(p.DesiredCount),
 		CapacityProviderStrategy: &[]*ecsservice.EcsServiceCapacityProviderStrategy{
 			{CapacityProvider: tf.S(p.CapacityProvider), Weight: tf.N(1)},
 		},
 		NetworkConfiguration: &ecsservice.EcsServiceNetworkConfiguration{
-			Subnets: p.SubnetIDs, SecurityGroups: tf.Ptrs(sgID), AssignPublicIp: tf.B(false),
+			Subnets: p.Cluster.VPC.SubnetIDs(p.Cluster.Tier), SecurityGroups: tf.Ptrs(sgID), AssignPublicIp: tf.B(false),
 		},
 		LoadBalancer: &[]*ecsservice.EcsServiceLoadBalancer{{
-			TargetGroupArn: tgARN, ContainerName: tf.S("app"), ContainerPort: tf.N(p.Port),
+			TargetGroupArn: tgARN, ContainerName: tf.S(ContainerName), ContainerPort: tf.N(p.Port),
 		}},
 		DeploymentCircuitBreaker:        &ecsservice.EcsServiceDeploymentCircuitBreaker{Enable: tf.B(true), Rollback: tf.B(true)},
 		DeploymentMinimumHealthyPercent: tf.N(minHealthy),
-		DeploymentMaximumPercent:        tf.N(200),
-		HealthCheckGracePeriodSeconds:   tf.N(60),
+		DeploymentMaximumPercent:        tf.N(MaxDeployPercent),
+		HealthCheckGracePeriodSeconds:   tf.N(HealthCheckGraceSeconds),
 		EnableEcsManagedTags:            tf.B(true),
 		PropagateTags:                   tf.S("SERVICE"),
 		Tags:                            tf.Name(p.Name),
@@ -207,7 +247,7 @@ func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, afte
 }
 
 func autoscaling(s constructs.Construct, p Props) {
-	resource := "service/" + p.ClusterName + "/" + p.Name
+	resource := "service/" + p.Cluster.Name + "/" + p.Name
 	target := appautoscalingtarget.NewAppautoscalingTarget(s, tf.S("scaling"), &appautoscalingtarget.AppautoscalingTargetConfig{
 		ServiceNamespace: tf.S("ecs"), ScalableDimension: tf.S("ecs:service:DesiredCount"), ResourceId: tf.S(resource),
 		MinCapacity: tf.N(p.MinCount), MaxCapacity: tf.N(p.MaxCount),
@@ -224,8 +264,8 @@ func autoscaling(s constructs.Construct, p Props) {
 			TargetTrackingScalingPolicyConfiguration: &appautoscalingpolicy.AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration{
 				TargetValue:                   tf.N(m.target),
 				PredefinedMetricSpecification: &appautoscalingpolicy.AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification{PredefinedMetricType: tf.S(m.metric)},
-				ScaleInCooldown:               tf.N(300),
-				ScaleOutCooldown:              tf.N(60),
+				ScaleInCooldown:               tf.N(ScaleInCooldownSeconds),
+				ScaleOutCooldown:              tf.N(ScaleOutCooldownSeconds),
 			},
 		})
 	}
@@ -238,13 +278,13 @@ func roles(s constructs.Construct, p Props, logs *loggroup.Group) (iamrole.IamRo
 	exec := append([]iam.Statement{
 		iam.Allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logs.StreamsARN),
 	}, p.ExecutionStatements...)
-	if repo := ecrRepositoryARN(p.Image); repo != "" {
+	if repo := p.ImageRepository; repo != "" {
 		exec = append(exec,
 			iam.Allow("PullImage", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, repo),
 			// GetAuthorizationToken has no resource to scope to.
 			iam.Allow("ECRLogin", []string{"ecr:GetAuthorizationToken"}, "*"))
 	}
-	trust := iam.ServiceTrust("ecs-tasks.amazonaws.com", p.AccountID)
+	trust := iam.ServiceTrust("ecs-tasks.amazonaws.com", tf.EnvOf(s).Account)
 	execRole := role.New(s, "execution-role", role.Props{
 		Name: execRoleName(p.Name), Tag: p.Name + "-exec", Trust: trust,
 		Statements: exec, PolicyName: "start-task", PolicyID: "execution-policy",
@@ -259,18 +299,6 @@ func roles(s constructs.Construct, p Props, logs *loggroup.Group) (iamrole.IamRo
 func execRoleName(service string) string { return naming.Fit(service+"-exec", 64) }
 func taskRoleName(service string) string { return naming.Fit(service+"-task", 64) }
 
-var ecrImage = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)`)
-
-// ecrRepositoryARN returns the ARN of an ECR image's repository, or "" for
-// images from elsewhere.
-func ecrRepositoryARN(image string) string {
-	m := ecrImage.FindStringSubmatch(image)
-	if m == nil {
-		return ""
-	}
-	return "arn:aws:ecr:" + m[2] + ":" + m[1] + ":repository/" + m[3]
-}
-
 type nameValue struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
@@ -283,7 +311,7 @@ type secretRef struct {
 
 // containerJSON renders the container definition in Go, with sorted
 // variables, so it is deterministic.
-func containerJSON(p Props, logGroup string) string {
+func containerJSON(p Props, logGroup, region string) string {
 	env := []nameValue{}
 	for _, k := range slices.Sorted(maps.Keys(p.Env)) {
 		env = append(env, nameValue{k, p.Env[k]})
@@ -293,7 +321,7 @@ func containerJSON(p Props, logGroup string) string {
 		secrets = append(secrets, secretRef{k, *p.Secrets[k]})
 	}
 	def := []map[string]any{{
-		"name":         "app",
+		"name":         ContainerName,
 		"image":        p.Image,
 		"essential":    true,
 		"portMappings": []map[string]any{{"containerPort": p.Port, "protocol": "tcp"}},
@@ -301,7 +329,7 @@ func containerJSON(p Props, logGroup string) string {
 		"secrets":      secrets,
 		"logConfiguration": map[string]any{
 			"logDriver": "awslogs",
-			"options":   map[string]string{"awslogs-group": logGroup, "awslogs-region": p.Region, "awslogs-stream-prefix": "app"},
+			"options":   map[string]string{"awslogs-group": logGroup, "awslogs-region": region, "awslogs-stream-prefix": ContainerName},
 		},
 	}}
 	b, err := json.Marshal(def)

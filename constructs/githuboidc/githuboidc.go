@@ -18,6 +18,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
 	"github.com/acme/landing-zone/constructs/role"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -32,12 +33,18 @@ const (
 	ApplyRole = ci.ApplyRole
 )
 
-// ReadOnlyAccess is the AWS managed policy the plan role starts from, so
-// that `terraform plan` can refresh every resource type the stacks make;
-// its inline policy then denies every data read (PlanDenies).
-const ReadOnlyAccess = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+// AWS managed policies (awsenv.Partition.ManagedPolicy paths). The plan
+// role starts from ReadOnlyAccess, so that `terraform plan` can refresh
+// every resource type the stacks make; its inline policy then denies every
+// data read (PlanDenies). Deploying the landing zone creates IAM roles, key
+// policies and everything else: only AdministratorAccess can.
+const (
+	ReadOnlyAccess      = "ReadOnlyAccess"
+	AdministratorAccess = "AdministratorAccess"
+)
 
-// Props configures the provider and the landing zone's CI roles.
+// Props configures the provider and the landing zone's CI roles in the
+// account and region of the enclosing stack (tf.EnvOf).
 type Props struct {
 	// Repo is the landing zone repository, "owner/name". Required.
 	Repo string
@@ -47,8 +54,6 @@ type Props struct {
 	// StateBucket, LockTable and StateKeyAlias are the account's state
 	// store, which plans read and lock. Required.
 	StateBucket, LockTable, StateKeyAlias string
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 	// MaxSessionSeconds bounds CI sessions. Default: 3600.
 	MaxSessionSeconds int
 	// PlanAssumes are roles in other accounts that plans assume (an app
@@ -66,19 +71,21 @@ type OIDC struct {
 	PlanRoleARN  string
 	ApplyRoleARN string
 	scope        constructs.Construct
+	env          awsenv.Env
 	props        Props
 }
 
 // New creates the provider, the plan role and the apply role.
 func New(scope constructs.Construct, id string, p Props) *OIDC {
-	if p.Repo == "" || p.Environment == "" || p.AccountID == "" {
-		panic("githuboidc.New: Repo, Environment and AccountID are required (" + id + ")")
+	if p.Repo == "" || p.Environment == "" {
+		panic("githuboidc.New: Repo and Environment are required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	if p.MaxSessionSeconds == 0 {
 		p.MaxSessionSeconds = 3600
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
-	o := &OIDC{ProviderARN: "arn:aws:iam::" + p.AccountID + ":oidc-provider/" + Issuer, scope: s, props: p}
+	o := &OIDC{ProviderARN: env.Partition.IAM(env.Account, "oidc-provider/"+Issuer), scope: s, env: env, props: p}
 	iamopenidconnectprovider.NewIamOpenidConnectProvider(s, tf.S("provider"), &iamopenidconnectprovider.IamOpenidConnectProviderConfig{
 		Url:          tf.S("https://" + Issuer),
 		ClientIdList: tf.Strs("sts.amazonaws.com"),
@@ -88,11 +95,9 @@ func New(scope constructs.Construct, id string, p Props) *OIDC {
 		Tags:           tf.Name("github-actions"),
 	})
 	plan := o.role("plan", PlanRole, o.Trust("StringLike", ci.PlanSubject(p.Repo)),
-		[]string{ReadOnlyAccess}, planStatements(p))
+		[]string{ReadOnlyAccess}, planStatements(env, p))
 	apply := o.role("apply", ApplyRole, o.Trust("StringEquals", ci.ApplySubject(p.Repo, p.Environment)),
-		// Deploying the landing zone creates IAM roles, key policies and
-		// everything else: only an administrator can.
-		[]string{"arn:aws:iam::aws:policy/AdministratorAccess"}, nil)
+		[]string{AdministratorAccess}, nil)
 	o.PlanRoleARN, o.ApplyRoleARN = plan, apply
 	return o
 }
@@ -117,20 +122,20 @@ func (o *OIDC) role(id, name string, trust iam.Document, managed []string, state
 	r := role.New(o.scope, id, role.Props{
 		Name: name, Trust: trust, MaxSessionSeconds: o.props.MaxSessionSeconds, Statements: statements,
 	}).Role
-	for _, arn := range managed {
+	for _, path := range managed {
 		iamrolepolicyattachment.NewIamRolePolicyAttachment(o.scope, tf.S(id+"-managed"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-			Role: r.Name(), PolicyArn: tf.S(arn),
+			Role: r.Name(), PolicyArn: tf.S(o.env.Partition.ManagedPolicy(path)),
 		})
 	}
-	return "arn:aws:iam::" + o.props.AccountID + ":role/" + name
+	return o.env.Role(name)
 }
 
 // planStatements let a plan read state, take the lock and assume the
 // roles it needs elsewhere, and deny every data read that ReadOnlyAccess
 // would allow.
-func planStatements(p Props) []iam.Statement {
-	bucket := "arn:aws:s3:::" + p.StateBucket
-	table := "arn:aws:dynamodb:" + p.Region + ":" + p.AccountID + ":table/" + p.LockTable
+func planStatements(env awsenv.Env, p Props) []iam.Statement {
+	bucket := env.Partition.S3(p.StateBucket)
+	table := env.ARN("dynamodb", "table/"+p.LockTable)
 	stateKey := "alias/" + p.StateKeyAlias
 	st := []iam.Statement{
 		iam.Allow("ReadState", []string{"s3:GetObject", "s3:ListBucket"}, bucket, bucket+"/*"),

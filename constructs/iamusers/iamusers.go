@@ -19,6 +19,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamuser"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamusergroupmembership"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -73,7 +74,7 @@ func New(scope constructs.Construct, id string, p Props) *Users {
 	out.MFAPolicy = iampolicy.NewIamPolicy(s, tf.S("require-mfa"), &iampolicy.IamPolicyConfig{
 		Name:        tf.S(p.Name + "-require-mfa"),
 		Description: tf.S("Lets users manage their own password, MFA device and access keys, and denies all else until they sign in with MFA"),
-		Policy:      tf.S(RequireMFA().JSON()),
+		Policy:      tf.S(RequireMFA(tf.EnvOf(scope).Partition).JSON()),
 		Tags:        tf.Name(p.Name + "-require-mfa"),
 	})
 	iamgrouppolicyattachment.NewIamGroupPolicyAttachment(s, tf.S("group-"+AllUsers+"-mfa"), &iamgrouppolicyattachment.IamGroupPolicyAttachmentConfig{
@@ -121,19 +122,18 @@ func New(scope constructs.Construct, id string, p Props) *Users {
 	return out
 }
 
-// selfARN is the caller's own user. "$${" is Terraform's escape for a literal
-// "${": IAM, not Terraform, fills in aws:username.
-const selfARN = "arn:aws:iam::*:user/$${aws:username}"
-
-// RequireMFA is the all-users policy: users may see the password policy,
-// change their own password, set up their own MFA device and, once signed
-// in with MFA, manage their own access keys; everything else is denied
-// until they sign in with MFA.
-func RequireMFA() iam.Document {
+// RequireMFA is the all-users policy, in partition p: users may see the
+// password policy, change their own password, set up their own MFA device
+// and, once signed in with MFA, manage their own access keys; everything
+// else is denied until they sign in with MFA.
+func RequireMFA(p awsenv.Partition) iam.Document {
+	// The caller's own user. "$${" is Terraform's escape for a literal "${":
+	// IAM, not Terraform, fills in aws:username.
+	selfARN := p.IAM("*", "user/$${aws:username}")
 	return iam.Policy(
 		iam.Allow("ViewAccountInfo", []string{"iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"}, "*"),
 		iam.Allow("ManageOwnPassword", []string{"iam:ChangePassword", "iam:GetUser"}, selfARN),
-		iam.Allow("ManageOwnVirtualMFADevice", []string{"iam:CreateVirtualMFADevice"}, "arn:aws:iam::*:mfa/*"),
+		iam.Allow("ManageOwnVirtualMFADevice", []string{"iam:CreateVirtualMFADevice"}, p.IAM("*", "mfa/*")),
 		iam.Allow("ManageOwnMFA", []string{"iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"}, selfARN),
 		// For the CLI; the deny below still requires MFA for these.
 		iam.Allow("ManageOwnAccessKeys", []string{"iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"}, selfARN),

@@ -11,6 +11,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -19,16 +20,13 @@ import (
 // scheduled for deletion is gone, to give the most time to notice a mistake.
 const DefaultDeletionWindowDays = 30
 
-// Props configures a key.
+// Props configures a key in the account and region of the enclosing stack
+// (tf.EnvOf), whose root principal administers it.
 type Props struct {
 	// Alias names the key, without the "alias/" prefix. Required.
 	Alias string
 	// Description says what the key protects. Required.
 	Description string
-	// AccountID owns the key; its root principal administers it. Required.
-	AccountID string
-	// Region is the key's region. Required.
-	Region string
 	// Statements are added to the key policy after the account-root
 	// statement, e.g. a service grant from LogsStatement. Default: none.
 	Statements []iam.Statement
@@ -55,15 +53,16 @@ type Key struct {
 
 // New creates a key with rotation on.
 func New(scope constructs.Construct, id string, p Props) *Key {
-	if p.Alias == "" || p.AccountID == "" || p.Region == "" {
-		panic("kms.New: Alias, AccountID and Region are required (" + id + ")")
+	if p.Alias == "" {
+		panic("kms.New: Alias is required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	window := p.DeletionWindowDays
 	if window == 0 {
 		window = DefaultDeletionWindowDays
 	}
 	statements := append([]iam.Statement{
-		iam.Allow("AccountAdministers", []string{"kms:*"}, "*").For("AWS", iam.AccountRoot(p.AccountID)),
+		iam.Allow("AccountAdministers", []string{"kms:*"}, "*").For("AWS", iam.AccountRoot(env.Partition, env.Account)),
 	}, p.Statements...)
 	key := kmskey.NewKmsKey(scope, tf.S(id), &kmskey.KmsKeyConfig{
 		Description:          tf.S(p.Description),
@@ -82,18 +81,18 @@ func New(scope constructs.Construct, id string, p Props) *Key {
 		Resource:  key,
 		ARN:       key.Arn(),
 		AliasName: aliasName,
-		AliasARN:  "arn:aws:kms:" + p.Region + ":" + p.AccountID + ":" + aliasName,
+		AliasARN:  env.ARN("kms", aliasName),
 		Alias:     alias,
 	}
 }
 
-// LogsStatement lets CloudWatch Logs in this account and region use the key
-// for log groups, and nothing else.
-func LogsStatement(accountID, region string) iam.Statement {
+// LogsStatement lets CloudWatch Logs in the key's account and region (env)
+// use the key for log groups, and nothing else.
+func LogsStatement(env awsenv.Env) iam.Statement {
 	return iam.Allow("CloudWatchLogs",
 		[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
-		For("Service", "logs."+region+".amazonaws.com").
-		When("ArnLike", "kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:"+region+":"+accountID+":log-group:*")
+		For("Service", "logs."+env.Region+".amazonaws.com").
+		When("ArnLike", "kms:EncryptionContext:aws:logs:arn", env.ARN("logs", "log-group:*"))
 }
 
 // after keeps depends_on out of the JSON when there is nothing to wait for.

@@ -18,6 +18,7 @@ import (
 	"github.com/acme/landing-zone/constructs/bucket"
 	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -40,16 +41,17 @@ type Names struct {
 	KeyAliasARN string
 }
 
-// NamesFor returns the archive's names for the logs account.
-func NamesFor(prefix, account, accountID, region string) Names {
+// NamesFor returns the archive's names for the logs account, named account
+// in config, which deploys to logs.
+func NamesFor(prefix, account string, logs awsenv.Env) Names {
 	base := prefix + "-" + account
 	alias := base + "-log-archive"
 	return Names{
-		TrailBucket:     base + "-cloudtrail-" + accountID,
-		ConfigBucket:    base + "-config-" + accountID,
-		AccessLogBucket: base + "-access-logs-" + accountID,
+		TrailBucket:     base + "-cloudtrail-" + logs.Account,
+		ConfigBucket:    base + "-config-" + logs.Account,
+		AccessLogBucket: base + "-access-logs-" + logs.Account,
 		KeyAlias:        alias,
-		KeyAliasARN:     "arn:aws:kms:" + region + ":" + accountID + ":alias/" + alias,
+		KeyAliasARN:     logs.ARN("kms", "alias/"+alias),
 	}
 }
 
@@ -60,12 +62,11 @@ type Source struct {
 	TrailARN string
 }
 
-// Props configures the archive.
+// Props configures the archive, in the logs account the enclosing stack
+// deploys to (tf.EnvOf).
 type Props struct {
 	// Names are the archive's names, from NamesFor. Required.
 	Names Names
-	// AccountID and Region are the logs account's. Required.
-	AccountID, Region string
 	// Sources are every account that delivers here, the logs account
 	// included. Required.
 	Sources []Source
@@ -88,9 +89,10 @@ type Archive struct {
 
 // New creates the key and the three buckets.
 func New(scope constructs.Construct, id string, p Props) *Archive {
-	if p.AccountID == "" || p.Region == "" || len(p.Sources) == 0 || p.Names.TrailBucket == "" {
-		panic("logarchive.New: Names, AccountID, Region and Sources are required (" + id + ")")
+	if len(p.Sources) == 0 || p.Names.TrailBucket == "" {
+		panic("logarchive.New: Names and Sources are required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	if p.TransitionDays == 0 {
 		p.TransitionDays = DefaultTransitionDays
 	}
@@ -107,7 +109,7 @@ func New(scope constructs.Construct, id string, p Props) *Archive {
 	}
 	out.Key = kms.New(s, "key", kms.Props{
 		Alias: n.KeyAlias, Description: "Encrypts the CloudTrail and AWS Config logs of every account",
-		AccountID: p.AccountID, Region: p.Region, Statements: keyStatements(p), After: auditors,
+		Statements: keyStatements(p), After: auditors,
 	})
 
 	newBucket := func(name string, key *kms.Key, statements []iam.Statement, logTo string) *bucket.Bucket {
@@ -117,13 +119,13 @@ func New(scope constructs.Construct, id string, p Props) *Archive {
 			TransitionDays: p.TransitionDays, StorageClass: p.StorageClass, ExpireDays: p.ExpireDays,
 		})
 	}
-	trailARN, configARN := "arn:aws:s3:::"+n.TrailBucket, "arn:aws:s3:::"+n.ConfigBucket
+	trailARN, configARN := env.Partition.S3(n.TrailBucket), env.Partition.S3(n.ConfigBucket)
 	// S3 server access logs can only be written to an SSE-S3 bucket.
 	out.AccessLogs = newBucket(n.AccessLogBucket, nil, []iam.Statement{
-		iam.Allow("S3ServerAccessLogs", []string{"s3:PutObject"}, "arn:aws:s3:::"+n.AccessLogBucket+"/*").
+		iam.Allow("S3ServerAccessLogs", []string{"s3:PutObject"}, env.Partition.S3(n.AccessLogBucket+"/*")).
 			For("Service", "logging.s3.amazonaws.com").
 			When("ArnLike", "aws:SourceArn", trailARN, configARN).
-			When("StringEquals", "aws:SourceAccount", p.AccountID),
+			When("StringEquals", "aws:SourceAccount", env.Account),
 	}, "")
 	out.TrailBucket = newBucket(n.TrailBucket, out.Key, trailStatements(trailARN, p.Sources), n.AccessLogBucket)
 	out.ConfigBucket = newBucket(n.ConfigBucket, out.Key, configStatements(configARN, p.Sources), n.AccessLogBucket)

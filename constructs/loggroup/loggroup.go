@@ -12,7 +12,8 @@ import (
 	"github.com/acme/landing-zone/internal/tf"
 )
 
-// Props configures a log group.
+// Props configures a log group in the account and region of the enclosing
+// stack (tf.EnvOf).
 type Props struct {
 	// Name is the log group name. Required.
 	Name string
@@ -21,8 +22,6 @@ type Props struct {
 	RetentionDays int
 	// Key encrypts the group. Required.
 	Key *kms.Key
-	// AccountID and Region make the group's ARN at synth time. Required.
-	AccountID, Region string
 }
 
 // Group is a log group with its ARNs known at synth time.
@@ -44,6 +43,6 @@ func New(scope constructs.Construct, id string, p Props) *Group {
 		KmsKeyId:        p.Key.ARN,
 		Tags:            tf.Name(p.Name),
 	})
-	arn := "arn:aws:logs:" + p.Region + ":" + p.AccountID + ":log-group:" + p.Name
+	arn := tf.EnvOf(scope).ARN("logs", "log-group:"+p.Name)
 	return &Group{Resource: g, Name: p.Name, ARN: arn, StreamsARN: arn + ":*"}
 }

@@ -16,8 +16,9 @@ type Dashboard struct {
 	widgets []map[string]any
 }
 
-// NewDashboard starts a dashboard in region.
-func NewDashboard(region string) *Dashboard { return &Dashboard{region: region} }
+// NewDashboard starts a dashboard of the watcher's stack, whose widgets
+// show its region (tf.EnvOf).
+func (w *Watcher) NewDashboard() *Dashboard { return &Dashboard{region: tf.EnvOf(w.scope).Region} }
 
 // Graph adds a time-series widget; each metric is namespace, name, then
 // dimension name/value pairs, as CloudWatch's widget format wants them.

@@ -61,8 +61,6 @@ type Props struct {
 	FlowLogRetentionDays int
 	// LogKey encrypts the flow log group. Required.
 	LogKey *kms.Key
-	// AccountID and Region place ARNs and endpoint service names. Required.
-	AccountID, Region string
 	// TrustedCIDRs are ranges outside the VPC (peered VPCs) that a tier's
 	// network ACL lets in and out, by tier. Default: none, in every tier.
 	TrustedCIDRs map[Tier][]string
@@ -165,8 +163,8 @@ func (v *Vpc) PrivateRouteTableIDs() *[]*string {
 }
 
 func withDefaults(p Props) Props {
-	if p.Name == "" || p.CIDR == "" || len(p.AZs) < 2 || p.LogKey == nil || p.AccountID == "" || p.Region == "" {
-		panic("network.New: Name, CIDR, two or more AZs, LogKey, AccountID and Region are required (" + p.Name + ")")
+	if p.Name == "" || p.CIDR == "" || len(p.AZs) < 2 || p.LogKey == nil {
+		panic("network.New: Name, CIDR, two or more AZs and LogKey are required (" + p.Name + ")")
 	}
 	if p.FlowLogRetentionDays == 0 {
 		p.FlowLogRetentionDays = DefaultFlowLogRetentionDays

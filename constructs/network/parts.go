@@ -25,6 +25,18 @@ import (
 
 const anywhere = "0.0.0.0/0"
 
+// Network ACL rules are numbered from FirstACLRule in steps of ACLRuleStep,
+// leaving room for hand-added rules in between.
+const (
+	FirstACLRule = 100
+	ACLRuleStep  = 10
+)
+
+// EphemeralPorts is the client port range that network ACLs admit replies
+// on: the widest in use (the load balancers' and NAT gateways'), which
+// covers Linux's 32768-60999.
+var EphemeralPorts = struct{ From, To int }{1024, 65535}
+
 // buildSubnets makes one subnet and one route table per tier and AZ. A
 // route table per AZ (rather than per tier) lets each AZ's private subnets
 // use their own AZ's NAT gateway and lets peering add routes per AZ.
@@ -119,7 +131,10 @@ func (v *Vpc) buildACLs(s constructs.Construct, p Props) {
 	for _, port := range AdminPorts {
 		noAdmin = append(noAdmin, aclRule{protocol: "tcp", from: port, to: port, cidr: anywhere, deny: true})
 	}
-	ephemeral := []aclRule{{protocol: "tcp", from: 1024, to: 65535, cidr: anywhere}, {protocol: "udp", from: 1024, to: 65535, cidr: anywhere}}
+	ephemeral := []aclRule{
+		{protocol: "tcp", from: EphemeralPorts.From, to: EphemeralPorts.To, cidr: anywhere},
+		{protocol: "udp", from: EphemeralPorts.From, to: EphemeralPorts.To, cidr: anywhere},
+	}
 	public := []aclRule{{protocol: "tcp", from: 443, to: 443, cidr: anywhere}, {protocol: "tcp", from: 80, to: 80, cidr: anywhere}}
 	for _, port := range p.PublicPorts {
 		public = append(public, aclRule{protocol: port.Protocol, from: port.Number, to: port.Number, cidr: anywhere})
@@ -152,12 +167,12 @@ func action(r aclRule) *string {
 	return tf.S("allow")
 }
 
-// aclEntries numbers rules 100, 110, ... in the order given, leaving room
-// for hand-added rules in between.
+// aclEntries numbers rules FirstACLRule, + ACLRuleStep, ... in the order
+// given.
 func aclEntries[T any](rules []aclRule, mk func(aclRule, int) *T) *[]*T {
 	out := make([]*T, len(rules))
 	for i, r := range rules {
-		out[i] = mk(r, 100+10*i)
+		out[i] = mk(r, FirstACLRule+ACLRuleStep*i)
 	}
 	return &out
 }
@@ -173,10 +188,11 @@ func concat(lists ...[]aclRule) []aclRule {
 // buildEndpoints keeps S3 and DynamoDB traffic from private subnets off the
 // NAT gateway: cheaper, and it never leaves the AWS network.
 func (v *Vpc) buildEndpoints(s constructs.Construct, p Props) {
+	region := tf.EnvOf(s).Region
 	for _, svc := range []string{"s3", "dynamodb"} {
 		vpcendpoint.NewVpcEndpoint(s, tf.S(svc+"-endpoint"), &vpcendpoint.VpcEndpointConfig{
 			VpcId:           v.ID,
-			ServiceName:     tf.S(fmt.Sprintf("com.amazonaws.%s.%s", p.Region, svc)),
+			ServiceName:     tf.S(fmt.Sprintf("com.amazonaws.%s.%s", region, svc)),
 			VpcEndpointType: tf.S("Gateway"),
 			RouteTableIds:   v.PrivateRouteTableIDs(),
 			Tags:            tf.Name(p.Name + "-" + svc),
@@ -189,11 +205,10 @@ func (v *Vpc) buildEndpoints(s constructs.Construct, p Props) {
 func (v *Vpc) buildFlowLogs(s constructs.Construct, p Props) {
 	group := loggroup.New(s, "flow-logs", loggroup.Props{
 		Name: p.Name + "-vpc-flow-logs", RetentionDays: p.FlowLogRetentionDays, Key: p.LogKey,
-		AccountID: p.AccountID, Region: p.Region,
 	})
 	writer := role.New(s, "flow-logs-role", role.Props{
 		Name:  p.Name + "-vpc-flow-logs",
-		Trust: iam.ServiceTrust("vpc-flow-logs.amazonaws.com", p.AccountID),
+		Trust: iam.ServiceTrust("vpc-flow-logs.amazonaws.com", tf.EnvOf(s).Account),
 		Statements: []iam.Statement{iam.Allow("WriteFlowLogs",
 			[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			group.ARN, group.StreamsARN)},

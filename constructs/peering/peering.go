@@ -21,6 +21,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcpeeringconnection"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcpeeringconnectionaccepter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcpeeringconnectionoptions"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/role"
@@ -36,12 +37,16 @@ type Props struct {
 	VPC *network.Vpc
 	// Peer is the aliased provider for the peer account. Required.
 	Peer provider.AwsProvider
-	// PeerAccountID and Region place the peer VPC. Required.
-	PeerAccountID, Region string
-	// PeerVPCName and PeerCIDR identify the peer VPC; PeerRouteTables are the
-	// Name tags of its route tables (network.SubnetName). Required.
-	PeerVPCName, PeerCIDR string
-	PeerRouteTables       []string
+	// PeerAccountID owns the peer VPC, in this stack's region. Required.
+	PeerAccountID string
+	// PeerVPC is the peer VPC, made by another stack: only its name, range
+	// and AZs are read (never its tokens, which would tie the two stacks'
+	// states); it and its route tables are found by their Name tags.
+	// Required.
+	PeerVPC *network.Vpc
+	// PeerTiers are the peer VPC's tiers whose route tables get a route
+	// back. Default: every tier.
+	PeerTiers []network.Tier
 	// Tiers are this VPC's tiers whose route tables get a route to the
 	// peer. Default: every tier.
 	Tiers []network.Tier
@@ -58,20 +63,21 @@ type Peering struct {
 
 // New creates both sides of the peering.
 func New(scope constructs.Construct, id string, p Props) *Peering {
-	if p.VPC == nil || p.Peer == nil || p.PeerVPCName == "" {
-		panic("peering.New: VPC, Peer and PeerVPCName are required (" + id + ")")
+	if p.VPC == nil || p.Peer == nil || p.PeerVPC == nil || p.PeerAccountID == "" {
+		panic("peering.New: VPC, Peer, PeerVPC and PeerAccountID are required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	peer := p.PeerVPC
 	peerVPC := dataawsvpc.NewDataAwsVpc(s, tf.S("peer-vpc"), &dataawsvpc.DataAwsVpcConfig{
 		Provider:  p.Peer,
-		CidrBlock: tf.S(p.PeerCIDR),
+		CidrBlock: tf.S(peer.CIDR),
 		Filter: &[]*dataawsvpc.DataAwsVpcFilter{{
 			Name: tf.S("tag:Name"),
 			// The second value matches no VPC. Naming this VPC's ID makes the
 			// lookup wait until this VPC exists, so a fresh stack plans
 			// without calling AWS, and the lookup is never re-deferred (as
 			// depends_on would do on any change, forcing a new connection).
-			Values: tf.Ptrs(tf.S(p.PeerVPCName), p.VPC.ID),
+			Values: tf.Ptrs(tf.S(peer.Name), p.VPC.ID),
 		}},
 	})
 	peerVPCID := peerVPC.Id()
@@ -79,7 +85,7 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 		VpcId:       p.VPC.ID,
 		PeerVpcId:   peerVPCID,
 		PeerOwnerId: tf.S(p.PeerAccountID),
-		PeerRegion:  tf.S(p.Region),
+		PeerRegion:  tf.S(tf.EnvOf(s).Region),
 		Tags:        tf.Name(p.Name),
 	})
 	accepter := vpcpeeringconnectionaccepter.NewVpcPeeringConnectionAccepterA(s, tf.S("accepter"), &vpcpeeringconnectionaccepter.VpcPeeringConnectionAccepterAConfig{
@@ -100,31 +106,73 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 		VpcPeeringConnectionId: connID,
 		Accepter:               &vpcpeeringconnectionoptions.VpcPeeringConnectionOptionsAccepter{AllowRemoteVpcDnsResolution: tf.B(true)},
 	})
-	tiers := p.Tiers
-	if len(tiers) == 0 {
-		tiers = network.Tiers
-	}
-	for _, t := range tiers {
+	for _, t := range orEvery(p.Tiers) {
 		for _, sn := range p.VPC.Select(t) {
 			route.NewRoute(s, tf.S("to-peer-"+string(t)+"-"+sn.AZ), &route.RouteConfig{
-				RouteTableId: sn.RouteTableID, DestinationCidrBlock: tf.S(p.PeerCIDR), VpcPeeringConnectionId: connID,
+				RouteTableId: sn.RouteTableID, DestinationCidrBlock: tf.S(peer.CIDR), VpcPeeringConnectionId: connID,
 			})
 		}
 	}
-	for i, name := range p.PeerRouteTables {
-		rt := dataawsroutetable.NewDataAwsRouteTable(s, tf.S(fmt.Sprintf("peer-rt-%d", i)), &dataawsroutetable.DataAwsRouteTableConfig{
+	for i, rt := range peerRouteTables(peer, p.PeerTiers) {
+		table := dataawsroutetable.NewDataAwsRouteTable(s, tf.S("peer-rt-"+rt.key), &dataawsroutetable.DataAwsRouteTableConfig{
 			Provider: p.Peer,
 			VpcId:    peerVPCID,
-			Tags:     tf.Name(name),
+			Tags:     tf.Name(network.SubnetName(peer.Name, rt.tier, rt.az)),
 		})
-		route.NewRoute(s, tf.S(fmt.Sprintf("from-peer-%d", i)), &route.RouteConfig{
+		back := &route.RouteConfig{
 			Provider:               p.Peer,
-			RouteTableId:           rt.RouteTableId(),
+			RouteTableId:           table.RouteTableId(),
 			DestinationCidrBlock:   tf.S(p.VPC.CIDR),
 			VpcPeeringConnectionId: connID,
-		})
+		}
+		r := route.NewRoute(s, tf.S("from-peer-"+rt.key), back)
+		movedFrom(s, r, legacyRouteID(i), back)
 	}
 	return &Peering{ConnectionID: connID, PeerVPCID: peerVPCID, Peer: p.Peer}
+}
+
+func orEvery(tiers []network.Tier) []network.Tier {
+	if len(tiers) == 0 {
+		return network.Tiers
+	}
+	return tiers
+}
+
+// peerRouteTable is one route table of the peer VPC: a tier's, in an AZ.
+type peerRouteTable struct {
+	tier network.Tier
+	az   string
+	// key names its construct IDs, "<tier>-<AZ>" like the routes to the
+	// peer: adding an AZ or a tier adds IDs and changes none.
+	key string
+}
+
+// peerRouteTables lists the peer's route tables by tier, then AZ: the order
+// in which earlier versions numbered them (legacyRouteID).
+func peerRouteTables(peer *network.Vpc, tiers []network.Tier) []peerRouteTable {
+	var out []peerRouteTable
+	for _, t := range orEvery(tiers) {
+		for _, az := range peer.AZs {
+			out = append(out, peerRouteTable{tier: t, az: az, key: string(t) + "-" + az})
+		}
+	}
+	return out
+}
+
+// legacyRouteID is the ID earlier versions gave the i-th route back from the
+// peer, numbered by position: adding an AZ to the peer VPC renumbered, and
+// so replaced, routes.
+func legacyRouteID(i int) string { return fmt.Sprintf("from-peer-%d", i) }
+
+// movedFrom writes a Terraform moved block from the route's legacy address
+// to r, so that a state made by an earlier version keeps its routes. The
+// legacy construct exists only to name that address: a moved resource is
+// not synthesized, only its moved block. Terraform ignores a moved block
+// whose old address is not in the state. The moved blocks can go once
+// every environment has applied them.
+func movedFrom(s constructs.Construct, r route.Route, legacyID string, config *route.RouteConfig) {
+	legacy := route.NewRoute(s, tf.S(legacyID), config)
+	legacy.MoveToId(tf.S("aws_route." + *cdktf.TerraformStack_Of(s).GetLogicalId(r)))
 }
 
 // RolesProps configures the roles in the peer account (shared-services)
@@ -132,17 +180,16 @@ func New(scope constructs.Construct, id string, p Props) *Peering {
 type RolesProps struct {
 	// WriteName and ReadName name the two roles (ci.PeeringRole). Required.
 	WriteName, ReadName string
-	// AppAccountID is the requester's account. Required.
+	// AppAccountID is the requester's account, in this stack's region.
+	// Required.
 	AppAccountID string
 	// Writers and Readers are the requester account's roles that may
 	// assume each role (by aws:PrincipalArn, so that they need not exist
 	// yet: the app stack makes its CI roles after this stack). Required.
 	Writers, Readers []string
-	// PeerAccountID and Region are the peer's (this stack's). Required.
-	PeerAccountID, Region string
-	// PeerVPCID is the peer VPC, the only one whose route tables and
+	// PeerVPC is this stack's VPC, the only one whose route tables and
 	// peering connections the write role may change. Required.
-	PeerVPCID *string
+	PeerVPC *network.Vpc
 }
 
 // Roles are the two roles' ARNs.
@@ -156,31 +203,32 @@ type Roles struct{ WriteARN, ReadARN string }
 // requester account. Nothing else in the peer account is theirs: not its
 // images, its VPN, its IAM, its other VPCs.
 func NewRoles(scope constructs.Construct, id string, p RolesProps) *Roles {
-	if p.WriteName == "" || p.ReadName == "" || p.PeerVPCID == nil || len(p.Writers) == 0 || len(p.Readers) == 0 {
-		panic("peering.NewRoles: WriteName, ReadName, PeerVPCID, Writers and Readers are required (" + id + ")")
+	if p.WriteName == "" || p.ReadName == "" || p.PeerVPC == nil || p.AppAccountID == "" || len(p.Writers) == 0 || len(p.Readers) == 0 {
+		panic("peering.NewRoles: WriteName, ReadName, PeerVPC, AppAccountID, Writers and Readers are required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
-	ec2 := "arn:aws:ec2:" + p.Region + ":" + p.PeerAccountID + ":"
-	vpc := ec2 + "vpc/" + *p.PeerVPCID
+	env := tf.EnvOf(s)
+	ec2 := func(resource string) string { return env.ARN("ec2", resource) }
+	vpc := ec2("vpc/" + *p.PeerVPC.ID)
 	ownPeering := func(st iam.Statement) iam.Statement {
 		return st.When("StringEquals", "ec2:AccepterVpc", vpc).
-			When("ArnLike", "ec2:RequesterVpc", "arn:aws:ec2:"+p.Region+":"+p.AppAccountID+":vpc/*")
+			When("ArnLike", "ec2:RequesterVpc", env.Partition.ARN("ec2", env.Region, p.AppAccountID, "vpc/*"))
 	}
 	describe := iam.Allow("Describe", DescribeActions, "*")
 	write := []iam.Statement{
 		describe,
 		ownPeering(iam.Allow("AcceptOwnPeering", []string{"ec2:AcceptVpcPeeringConnection", "ec2:ModifyVpcPeeringConnectionOptions", "ec2:CreateTags", "ec2:DeleteTags"},
-			ec2+"vpc-peering-connection/*")),
+			ec2("vpc-peering-connection/*"))),
 		iam.Allow("AcceptIntoPeerVPC", []string{"ec2:AcceptVpcPeeringConnection"}, vpc),
-		iam.Allow("RoutesInPeerVPC", []string{"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute"}, ec2+"route-table/*").
+		iam.Allow("RoutesInPeerVPC", []string{"ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute"}, ec2("route-table/*")).
 			When("StringEquals", "ec2:Vpc", vpc),
-		iam.Allow("AssociatePrivateZone", []string{"route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone"}, "arn:aws:route53:::hostedzone/*").
-			When("ForAllValues:StringEquals", "route53:VPCs", "VPCId="+*p.PeerVPCID+",VPCRegion="+p.Region).
+		iam.Allow("AssociatePrivateZone", []string{"route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone"}, env.Partition.ARN("route53", "", "", "hostedzone/*")).
+			When("ForAllValues:StringEquals", "route53:VPCs", "VPCId="+*p.PeerVPC.ID+",VPCRegion="+env.Region).
 			When("Null", "route53:VPCs", "false"),
 	}
 	trust := func(roles []string) iam.Document {
 		return iam.Policy(iam.Statement{Sid: "AppAccountRoles", Effect: "Allow", Action: []string{"sts:AssumeRole"}}.
-			For("AWS", iam.AccountRoot(p.AppAccountID)).
+			For("AWS", iam.AccountRoot(env.Partition, p.AppAccountID)).
 			When("ArnEquals", "aws:PrincipalArn", roles...))
 	}
 	role.New(s, "write", role.Props{
@@ -191,10 +239,7 @@ func NewRoles(scope constructs.Construct, id string, p RolesProps) *Roles {
 		Name: p.ReadName, Description: "Plans of account " + p.AppAccountID + ": describe its peering, routes and zone association",
 		Trust: trust(p.Readers), MaxSessionSeconds: 3600, Statements: []iam.Statement{describe},
 	})
-	return &Roles{
-		WriteARN: "arn:aws:iam::" + p.PeerAccountID + ":role/" + p.WriteName,
-		ReadARN:  "arn:aws:iam::" + p.PeerAccountID + ":role/" + p.ReadName,
-	}
+	return &Roles{WriteARN: env.Role(p.WriteName), ReadARN: env.Role(p.ReadName)}
 }
 
 // DescribeActions are the reads Terraform makes of the peer-side

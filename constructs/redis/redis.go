@@ -17,6 +17,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/elasticacheusergroup"
 
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/securitygroup"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/naming"
@@ -26,25 +27,37 @@ import (
 // Port is the Redis port.
 const Port = 6379
 
+// Defaults, and the fixed daily snapshot window (UTC), an hour before the
+// default maintenance window.
+const (
+	DefaultEngineVersion     = "7.1"
+	DefaultMaintenanceWindow = "sun:05:00-sun:06:00"
+	SnapshotWindow           = "03:00-04:00"
+)
+
+// maxID is ElastiCache's limit on replication group and user IDs.
+const maxID = 40
+
 // Props configures a replication group.
 type Props struct {
 	// Name identifies the group (fitted to 40 characters). Required.
 	Name string
-	// NodeType and Replicas size it; with one or more replicas it is
-	// Multi-AZ with automatic failover. Required: NodeType.
+	// NodeType sizes the nodes. Required.
 	NodeType string
+	// Replicas beside the primary; with one or more it is Multi-AZ with
+	// automatic failover. Default: 0, a single node.
 	Replicas int
-	// EngineVersion of Redis. Default: 7.1.
+	// EngineVersion of Redis. Default: DefaultEngineVersion (7.1).
 	EngineVersion string
 	// SnapshotRetentionDays keeps daily snapshots. Default: 0, none.
 	SnapshotRetentionDays int
-	// MaintenanceWindow in UTC. Default: sun:05:00-sun:06:00.
+	// MaintenanceWindow in UTC. Default: DefaultMaintenanceWindow
+	// (sun:05:00-sun:06:00).
 	MaintenanceWindow string
-	// VpcID and SubnetIDs (persistence tier) place it. Required.
-	VpcID     *string
-	SubnetIDs *[]*string
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
+	// VPC places it, in the subnets of Tier. Required: VPC. Default tier:
+	// network.PrivatePersistence.
+	VPC  *network.Vpc
+	Tier network.Tier
 }
 
 // Redis is the created cache.
@@ -62,28 +75,32 @@ type Redis struct {
 
 // New creates the replication group and its RBAC users.
 func New(scope constructs.Construct, id string, p Props) *Redis {
-	if p.Name == "" || p.NodeType == "" || p.VpcID == nil {
-		panic("redis.New: Name, NodeType and VpcID are required (" + id + ")")
+	if p.Name == "" || p.NodeType == "" || p.VPC == nil {
+		panic("redis.New: Name, NodeType and VPC are required (" + id + ")")
 	}
 	if p.EngineVersion == "" {
-		p.EngineVersion = "7.1"
+		p.EngineVersion = DefaultEngineVersion
 	}
 	if p.MaintenanceWindow == "" {
-		p.MaintenanceWindow = "sun:05:00-sun:06:00"
+		p.MaintenanceWindow = DefaultMaintenanceWindow
+	}
+	if p.Tier == "" {
+		p.Tier = network.PrivatePersistence
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
-	groupID := naming.Fit(p.Name, 40)
+	env := tf.EnvOf(s)
+	groupID := naming.Fit(p.Name, maxID)
 	r := &Redis{
 		ID:       groupID,
-		ARN:      "arn:aws:elasticache:" + p.Region + ":" + p.AccountID + ":replicationgroup:" + groupID,
-		User:     naming.Fit(p.Name+"-app", 40),
+		ARN:      env.ARN("elasticache", "replicationgroup:"+groupID),
+		User:     naming.Fit(p.Name+"-app", maxID),
 		Replicas: p.Replicas,
 	}
-	r.UserARN = "arn:aws:elasticache:" + p.Region + ":" + p.AccountID + ":user:" + r.User
-	key := kms.New(s, "key", kms.Props{Alias: p.Name + "-redis", Description: "Encrypts the " + p.Name + " Redis data", AccountID: p.AccountID, Region: p.Region})
-	r.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-redis", Description: "Redis " + p.Name + ": open only to its services", VpcID: p.VpcID})
+	r.UserARN = env.ARN("elasticache", "user:"+r.User)
+	key := kms.New(s, "key", kms.Props{Alias: p.Name + "-redis", Description: "Encrypts the " + p.Name + " Redis data"})
+	r.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-redis", Description: "Redis " + p.Name + ": open only to its services", VPC: p.VPC})
 	subnets := elasticachesubnetgroup.NewElasticacheSubnetGroup(s, tf.S("subnets"), &elasticachesubnetgroup.ElasticacheSubnetGroupConfig{
-		Name: tf.S(groupID), SubnetIds: p.SubnetIDs, Description: tf.S("Persistence tier of " + p.Name), Tags: tf.Name(groupID),
+		Name: tf.S(groupID), SubnetIds: p.VPC.SubnetIDs(p.Tier), Description: tf.S("Persistence tier of " + p.Name), Tags: tf.Name(groupID),
 	})
 	users := r.users(s, p)
 	ha := p.Replicas > 0
@@ -104,7 +121,7 @@ func New(scope constructs.Construct, id string, p Props) *Redis {
 		AutomaticFailoverEnabled: tf.B(ha),
 		MultiAzEnabled:           tf.B(ha),
 		SnapshotRetentionLimit:   tf.N(p.SnapshotRetentionDays),
-		SnapshotWindow:           tf.S("03:00-04:00"),
+		SnapshotWindow:           tf.S(SnapshotWindow),
 		MaintenanceWindow:        tf.S(p.MaintenanceWindow),
 		AutoMinorVersionUpgrade:  tf.S("true"),
 		Tags:                     tf.Name(groupID),
@@ -118,7 +135,7 @@ func New(scope constructs.Construct, id string, p Props) *Redis {
 // IAM-authenticated application user.
 func (r *Redis) users(s constructs.Construct, p Props) elasticacheusergroup.ElasticacheUserGroup {
 	off := elasticacheuser.NewElasticacheUser(s, tf.S("default-user"), &elasticacheuser.ElasticacheUserConfig{
-		UserId:             tf.S(naming.Fit(p.Name+"-default", 40)),
+		UserId:             tf.S(naming.Fit(p.Name+"-default", maxID)),
 		UserName:           tf.S("default"),
 		Engine:             tf.S("REDIS"),
 		AccessString:       tf.S("off -@all"),
@@ -133,7 +150,7 @@ func (r *Redis) users(s constructs.Construct, p Props) elasticacheusergroup.Elas
 		AuthenticationMode: &elasticacheuser.ElasticacheUserAuthenticationMode{Type: tf.S("iam")},
 	})
 	return elasticacheusergroup.NewElasticacheUserGroup(s, tf.S("user-group"), &elasticacheusergroup.ElasticacheUserGroupConfig{
-		UserGroupId: tf.S(naming.Fit(p.Name+"-users", 40)),
+		UserGroupId: tf.S(naming.Fit(p.Name+"-users", maxID)),
 		Engine:      tf.S("REDIS"),
 		UserIds:     tf.Ptrs(off.UserId(), app.UserId()),
 	})

@@ -18,7 +18,8 @@ import (
 // DefaultRecoveryDays keeps a deleted secret restorable for a week.
 const DefaultRecoveryDays = 7
 
-// Props configures a set of secrets.
+// Props configures a set of secrets in the account and region of the
+// enclosing stack (tf.EnvOf).
 type Props struct {
 	// Prefix starts every secret name: "<Prefix>/<name>". Required.
 	Prefix string
@@ -26,8 +27,6 @@ type Props struct {
 	Names []string
 	// Key encrypts them. Required.
 	Key *kms.Key
-	// AccountID and Region build the ARN patterns for IAM. Required.
-	AccountID, Region string
 }
 
 // Secret is one secret.
@@ -50,6 +49,7 @@ func New(scope constructs.Construct, id string, p Props) *Set {
 	if p.Prefix == "" || p.Key == nil {
 		panic("secrets.New: Prefix and Key are required (" + id + ")")
 	}
+	env := tf.EnvOf(scope)
 	set := &Set{Key: p.Key}
 	for _, n := range p.Names {
 		name := p.Prefix + "/" + n
@@ -61,7 +61,7 @@ func New(scope constructs.Construct, id string, p Props) *Set {
 			Tags:                 tf.Name(name),
 		})
 		// Secrets Manager appends a hyphen and six random characters.
-		pattern := "arn:aws:secretsmanager:" + p.Region + ":" + p.AccountID + ":secret:" + name + "-??????"
+		pattern := env.ARN("secretsmanager", "secret:"+name+"-??????")
 		set.Secrets = append(set.Secrets, Secret{Name: n, ARN: sec.Arn(), Pattern: pattern})
 	}
 	return set

@@ -14,6 +14,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
 
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -27,8 +28,8 @@ type Props struct {
 	Name string
 	// Description says what the group guards. Required.
 	Description string
-	// VpcID is the group's VPC. Required.
-	VpcID *string
+	// VPC is the group's VPC. Required.
+	VPC *network.Vpc
 }
 
 // Group is a security group. Its rule methods name each rule resource after
@@ -43,13 +44,13 @@ type Group struct {
 
 // New creates an empty group.
 func New(scope constructs.Construct, id string, p Props) *Group {
-	if p.Name == "" || p.Description == "" || p.VpcID == nil {
-		panic("securitygroup.New: Name, Description and VpcID are required (" + id + ")")
+	if p.Name == "" || p.Description == "" || p.VPC == nil {
+		panic("securitygroup.New: Name, Description and VPC are required (" + id + ")")
 	}
 	sg := securitygroup.NewSecurityGroup(scope, tf.S(id), &securitygroup.SecurityGroupConfig{
 		Name:        tf.S(p.Name),
 		Description: tf.S(p.Description),
-		VpcId:       p.VpcID,
+		VpcId:       p.VPC.ID,
 		Tags:        tf.Name(p.Name),
 		// Rules are separate resources; inline rules here would fight them.
 		RevokeRulesOnDelete: tf.B(true),

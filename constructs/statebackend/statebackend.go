@@ -28,10 +28,11 @@ func NamesFor(prefix, account, accountID string) Names {
 	return Names{Bucket: base + "-tfstate-" + accountID, Table: base + "-tflock", KeyAlias: base + "-tfstate"}
 }
 
-// Props configures a state store.
+// Props configures a state store, in the account and region of the
+// enclosing stack (tf.EnvOf).
 type Props struct {
-	Names             Names
-	AccountID, Region string
+	// Names are the store's names, from NamesFor. Required.
+	Names Names
 	// NoncurrentDays keeps old state versions for recovery. Default: 90.
 	NoncurrentDays int
 }
@@ -47,7 +48,6 @@ type Backend struct {
 func New(scope constructs.Construct, id string, p Props) *Backend {
 	key := kms.New(scope, id+"-key", kms.Props{
 		Alias: p.Names.KeyAlias, Description: "Encrypts Terraform state and locks",
-		AccountID: p.AccountID, Region: p.Region,
 	})
 	b := bucket.New(scope, id+"-bucket", bucket.Props{Name: p.Names.Bucket, Key: key, NoncurrentDays: p.NoncurrentDays})
 	table := dynamodbtable.NewDynamodbTable(scope, tf.S(id+"-lock"), &dynamodbtable.DynamodbTableConfig{

@@ -41,8 +41,10 @@ import (
 
 	"github.com/acme/landing-zone/constructs/bucket"
 	"github.com/acme/landing-zone/constructs/kms"
+	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/securitygroup"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -72,6 +74,10 @@ const (
 	CRLAlarmAfterDays = 7
 )
 
+// RootVolumeGiB sizes the server's encrypted root volume: the OS, OpenVPN
+// and the logs, which the CloudWatch agent ships.
+const RootVolumeGiB = 16
+
 //go:embed userdata.sh.tmpl
 var userDataTemplate string
 
@@ -81,12 +87,13 @@ var userData = template.Must(template.New("vpn").Parse(userDataTemplate))
 type Props struct {
 	// Name of the server and prefix of its resources. Required.
 	Name string
-	// VpcID, VpcCIDR and PublicSubnetIDs place it. Required.
-	VpcID           *string
-	VpcCIDR         string
-	PublicSubnetIDs *[]*string
-	// Port is the UDP port; AllowedCIDRs may reach it. Required.
-	Port         int
+	// VPC places it, in the subnets of Tier; its range is always pushed to
+	// clients. Required: VPC. Default tier: network.Public.
+	VPC  *network.Vpc
+	Tier network.Tier
+	// Port is the UDP port. Required.
+	Port int
+	// AllowedCIDRs may reach the port. Default: none, so nobody can connect.
 	AllowedCIDRs []string
 	// ClientCIDR hands out client addresses. Required.
 	ClientCIDR string
@@ -104,8 +111,6 @@ type Props struct {
 	// AgentStatements grant what the agent needs. Default: no agent.
 	AgentParameter  string
 	AgentStatements []iam.Statement
-	// AccountID and Region build ARNs. Required.
-	AccountID, Region string
 }
 
 // Server is the created VPN server.
@@ -119,21 +124,25 @@ type Server struct {
 
 // New creates the server.
 func New(scope constructs.Construct, id string, p Props) *Server {
-	if p.Name == "" || p.VpcID == nil || p.Port == 0 || p.VPNGroup == "" || p.GroupReaderRole == "" {
-		panic("vpn.New: Name, VpcID, Port, VPNGroup and GroupReaderRole are required (" + id + ")")
+	if p.Name == "" || p.VPC == nil || p.Port == 0 || p.VPNGroup == "" || p.GroupReaderRole == "" {
+		panic("vpn.New: Name, VPC, Port, VPNGroup and GroupReaderRole are required (" + id + ")")
+	}
+	if p.Tier == "" {
+		p.Tier = network.Public
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	env := tf.EnvOf(s)
 	srv := &Server{ASGName: p.Name}
-	name := BucketName(p.Name, p.AccountID)
+	name := BucketName(p.Name, env.Account)
 	key := kms.New(s, "key", kms.Props{
-		Alias: KeyAlias(p.Name), Description: "Encrypts the OpenVPN PKI and the users' profiles", AccountID: p.AccountID, Region: p.Region,
-		Statements: []iam.Statement{profileDecrypt(name, p.Region, p.SecurityAccountID)},
+		Alias: KeyAlias(p.Name), Description: "Encrypts the OpenVPN PKI and the users' profiles",
+		Statements: []iam.Statement{profileDecrypt(name, env.Region, p.SecurityAccountID)},
 	})
 	srv.Bucket = bucket.New(s, "pki", bucket.Props{
 		Name: name, Key: key,
-		Statements: bucketStatements(name, *key.ARN, RoleARN(p.AccountID, p.Name), p.SecurityAccountID),
+		Statements: bucketStatements(env.Partition, name, *key.ARN, env.Role(p.Name), p.SecurityAccountID),
 	})
-	srv.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "OpenVPN server: the VPN port only", VpcID: p.VpcID})
+	srv.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "OpenVPN server: the VPN port only", VPC: p.VPC})
 	for i, c := range p.AllowedCIDRs {
 		srv.SecurityGroup.AllowFromCIDR(peer(i), c, securitygroup.UDP(p.Port, "OpenVPN clients"))
 	}
@@ -141,7 +150,7 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 		"the VPN server calls AWS APIs (EC2, S3, STS) and fetches the CloudWatch agent over HTTPS")
 	srv.SecurityGroup.AllowToInternet(securitygroup.TCP(80, "Ubuntu package mirrors"),
 		"Ubuntu's package mirrors serve over HTTP; packages are verified by their GPG-signed indexes")
-	for i, c := range append([]string{p.VpcCIDR}, p.Routes...) {
+	for i, c := range append([]string{p.VPC.CIDR}, p.Routes...) {
 		srv.SecurityGroup.AllowToCIDR("vpc-"+peer(i), c, securitygroup.AllTraffic("VPN clients into the VPCs"))
 	}
 	ip := eip.NewEip(s, tf.S("eip"), &eip.EipConfig{Domain: tf.S("vpc"), Tags: tf.Name(p.Name)})
@@ -162,12 +171,12 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 		BlockDeviceMappings: &[]*launchtemplate.LaunchTemplateBlockDeviceMappings{{
 			DeviceName: tf.S("/dev/sda1"),
 			Ebs: &launchtemplate.LaunchTemplateBlockDeviceMappingsEbs{
-				VolumeSize: tf.N(16), VolumeType: tf.S("gp3"), Encrypted: tf.S("true"), DeleteOnTermination: tf.S("true"),
+				VolumeSize: tf.N(RootVolumeGiB), VolumeType: tf.S("gp3"), Encrypted: tf.S("true"), DeleteOnTermination: tf.S("true"),
 			},
 		}},
 		// Detailed monitoring publishes status checks per Auto Scaling group.
 		Monitoring:           &launchtemplate.LaunchTemplateMonitoring{Enabled: tf.B(true)},
-		UserData:             tf.S(base64.StdEncoding.EncodeToString([]byte(RenderUserData(p, srv.Bucket.Name)))),
+		UserData:             tf.S(base64.StdEncoding.EncodeToString([]byte(RenderUserData(p, env.Region, srv.Bucket.Name)))),
 		UpdateDefaultVersion: tf.B(true),
 		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
 			{ResourceType: tf.S("instance"), Tags: &map[string]*string{"Name": tf.S(p.Name), AllocationTag: ip.AllocationId()}},
@@ -180,7 +189,7 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 		MinSize:           tf.N(1),
 		MaxSize:           tf.N(1),
 		DesiredCapacity:   tf.N(1),
-		VpcZoneIdentifier: p.PublicSubnetIDs,
+		VpcZoneIdentifier: p.VPC.SubnetIDs(p.Tier),
 		LaunchTemplate:    &autoscalinggroup.AutoscalingGroupLaunchTemplate{Id: lt.Id(), Version: cdktf.Token_AsString(lt.LatestVersion(), nil)},
 		HealthCheckType:   tf.S("EC2"),
 		// A new launch template version (new routes, new AMI) replaces the
@@ -194,10 +203,10 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 // Elastic IP, keep its PKI and profiles in its bucket, read the VPN group
 // through the security account's reader role, and be reached by SSM.
 func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bucket, allocation *string) iaminstanceprofile.IamInstanceProfile {
-	arnBase := "arn:aws:ec2:" + p.Region + ":" + p.AccountID + ":"
+	env := tf.EnvOf(s)
 	statements := append([]iam.Statement{
-		iam.Allow("TakeOverElasticIP", []string{"ec2:AssociateAddress"}, arnBase+"elastic-ip/"+*allocation),
-		iam.Allow("OnlyOntoTheVPNServer", []string{"ec2:AssociateAddress"}, arnBase+"instance/*").
+		iam.Allow("TakeOverElasticIP", []string{"ec2:AssociateAddress"}, env.ARN("ec2", "elastic-ip/"+*allocation)),
+		iam.Allow("OnlyOntoTheVPNServer", []string{"ec2:AssociateAddress"}, env.ARN("ec2", "instance/*")).
 			When("StringEquals", "ec2:ResourceTag/Name", p.Name),
 		iam.Allow("ListBucket", []string{"s3:ListBucket"}, b.ARN),
 		iam.Allow("KeepPKI", []string{"s3:GetObject", "s3:PutObject"}, b.ARN+"/pki/*"),
@@ -214,7 +223,7 @@ func instanceProfile(s constructs.Construct, p Props, key *kms.Key, b *bucket.Bu
 	}).Role
 	name := server.Name()
 	iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S("ssm"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-		Role: name, PolicyArn: tf.S("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+		Role: name, PolicyArn: tf.S(env.Partition.ManagedPolicy("AmazonSSMManagedInstanceCore")),
 	})
 	return iaminstanceprofile.NewIamInstanceProfile(s, tf.S("profile"), &iaminstanceprofile.IamInstanceProfileConfig{Name: tf.S(p.Name), Role: name})
 }
@@ -239,9 +248,10 @@ const CAKey = "pki/ca.key"
 // security account: each may read only the profile named after them, and
 // decrypt it with the PKI key through S3, with MFA.
 func DownloadOwnProfile(bucketName, region, sharedAccountID string) []iam.Statement {
+	shared := awsenv.New(sharedAccountID, region)
 	return []iam.Statement{
-		iam.Allow("DownloadOwnVPNProfile", []string{"s3:GetObject"}, "arn:aws:s3:::"+bucketName+"/"+ProfileKey("$${aws:username}")).WithMFA(),
-		decryptThroughS3(iam.Allow("DecryptOwnVPNProfile", []string{"kms:Decrypt"}, "arn:aws:kms:"+region+":"+sharedAccountID+":key/*"), bucketName, region).WithMFA(),
+		iam.Allow("DownloadOwnVPNProfile", []string{"s3:GetObject"}, shared.Partition.S3(bucketName+"/"+ProfileKey("$${aws:username}"))).WithMFA(),
+		decryptThroughS3(iam.Allow("DecryptOwnVPNProfile", []string{"kms:Decrypt"}, shared.ARN("kms", "key/*")), bucketName, region).WithMFA(),
 	}
 }
 
@@ -249,7 +259,7 @@ func DownloadOwnProfile(bucketName, region, sharedAccountID string) []iam.Statem
 // bucket (with S3 Bucket Keys, the encryption context is the bucket's ARN).
 func decryptThroughS3(st iam.Statement, bucketName, region string) iam.Statement {
 	return st.When("StringEquals", "kms:ViaService", "s3."+region+".amazonaws.com").
-		When("StringEquals", "kms:EncryptionContext:aws:s3:arn", "arn:aws:s3:::"+bucketName)
+		When("StringEquals", "kms:EncryptionContext:aws:s3:arn", awsenv.PartitionOf(region).S3(bucketName))
 }
 
 // profileDecrypt is the key policy's side of DownloadOwnProfile: the
@@ -258,7 +268,7 @@ func decryptThroughS3(st iam.Statement, bucketName, region string) iam.Statement
 // profiles).
 func profileDecrypt(bucketName, region, securityAccount string) iam.Statement {
 	return decryptThroughS3(iam.Allow("SecurityUsersDecryptProfiles", []string{"kms:Decrypt"}, "*").
-		For("AWS", iam.AccountRoot(securityAccount)), bucketName, region)
+		For("AWS", iam.AccountRoot(awsenv.PartitionOf(region), securityAccount)), bucketName, region)
 }
 
 // Object reads and writes that the bucket policy denies.
@@ -274,12 +284,12 @@ var (
 // the bucket is encrypted with SSE-S3 or the account's aws/s3 key, which
 // anyone allowed to read an object could use. "$${" keeps Terraform from
 // reading the IAM policy variable as an interpolation.
-func bucketStatements(bucketName, keyARN, serverRole, securityAccount string) []iam.Statement {
-	arn := "arn:aws:s3:::" + bucketName
-	users := "arn:aws:iam::" + securityAccount + ":user/*"
+func bucketStatements(partition awsenv.Partition, bucketName, keyARN, serverRole, securityAccount string) []iam.Statement {
+	arn := partition.S3(bucketName)
+	users := partition.IAM(securityAccount, "user/*")
 	own := arn + "/" + ProfileKey("$${aws:username}")
 	return []iam.Statement{
-		iam.Allow("UsersReadOwnProfile", []string{"s3:GetObject"}, own).For("AWS", iam.AccountRoot(securityAccount)).WithMFA(),
+		iam.Allow("UsersReadOwnProfile", []string{"s3:GetObject"}, own).For("AWS", iam.AccountRoot(partition, securityAccount)).WithMFA(),
 		iam.Deny("DenyPKIButServer", append(slices.Clone(objectReads), objectWrites...), arn+"/pki/*").For("AWS", "*").
 			When("ArnNotEquals", "aws:PrincipalArn", serverRole),
 		iam.Deny("DenyProfileWritesButServer", objectWrites, arn+"/profiles/*").For("AWS", "*").
@@ -298,19 +308,20 @@ func peer(i int) string { return string(rune('a' + i)) }
 // Route is a pushed route in OpenVPN's network/mask form.
 type Route struct{ Network, Mask string }
 
-// RenderUserData renders the server's boot script. It is plain Go, so it is
-// deterministic and tested.
-func RenderUserData(p Props, bucketName string) string {
+// RenderUserData renders the boot script of the server p in region, whose
+// PKI and profiles are in bucketName. It reads only the VPC's range. It is
+// plain Go, so it is deterministic and tested.
+func RenderUserData(p Props, region, bucketName string) string {
 	client := netip.MustParsePrefix(p.ClientCIDR)
-	routes := []Route{route(p.VpcCIDR)}
+	routes := []Route{route(p.VPC.CIDR)}
 	for _, r := range p.Routes {
 		routes = append(routes, route(r))
 	}
-	vpc := netip.MustParsePrefix(p.VpcCIDR)
+	vpc := netip.MustParsePrefix(p.VPC.CIDR)
 	dns := vpc.Addr().Next().Next() // the VPC resolver is the range's base + 2
 	var b bytes.Buffer
 	err := userData.Execute(&b, map[string]any{
-		"Name": p.Name, "Region": p.Region, "Bucket": bucketName, "Port": p.Port,
+		"Name": p.Name, "Region": region, "Bucket": bucketName, "Port": p.Port,
 		"ClientCIDR": p.ClientCIDR, "ClientNetwork": client.Addr().String(), "ClientMask": mask(client),
 		"Routes": routes, "DNS": dns.String(), "AllocationTag": AllocationTag,
 		"VPNGroup": p.VPNGroup, "GroupReaderRole": p.GroupReaderRole, "AgentParameter": p.AgentParameter,
@@ -354,6 +365,3 @@ func NewGroupReader(scope constructs.Construct, id string, p GroupReaderProps) {
 		PolicyName:        "read-vpn-group",
 	})
 }
-
-// RoleARN is the VPN server's instance role ARN, known from its name.
-func RoleARN(accountID, name string) string { return "arn:aws:iam::" + accountID + ":role/" + name }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 )
@@ -135,7 +136,7 @@ func (p *prover) role(arn string) *Role {
 	}
 	for _, name := range p.cfg.AccountNames() {
 		a := p.account(name)
-		if a.DeployRoleARN() != arn {
+		if a.DeployRoleARN(awsenv.Commercial) != arn {
 			continue
 		}
 		admin, _ := p.u.Managed("arn:aws:iam::aws:policy/AdministratorAccess")

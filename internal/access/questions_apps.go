@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acme/landing-zone/constructs/aurora"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/naming"
@@ -77,8 +78,8 @@ func (p *prover) serviceQuestions() {
 		for _, svc := range acct.ServiceNames() {
 			s := acct.Services[svc]
 			full := e.env + "-" + svc
-			exec := p.session(ci.RoleARN(e.id, naming.Fit(full+"-exec", 64)), false)
-			task := p.session(ci.RoleARN(e.id, naming.Fit(full+"-task", 64)), false)
+			exec := p.session(ci.RoleARN(awsenv.Commercial, e.id, naming.Fit(full+"-exec", 64)), false)
+			task := p.session(ci.RoleARN(awsenv.Commercial, e.id, naming.Fit(full+"-task", 64)), false)
 			q := func(name string, want bool, steps ...*Step) *Question {
 				return p.add(&Question{Group: "services", Stacks: stacks, Name: app + " " + svc + ": " + name, Want: want, Steps: steps})
 			}
@@ -133,7 +134,7 @@ func (p *prover) serviceQuestions() {
 			}
 		}
 		if e.clusterID != "" && hasDatabaseUsers(acct) {
-			apply := p.session(ci.RoleARN(e.id, ci.ApplyRole), false)
+			apply := p.session(ci.RoleARN(awsenv.Commercial, e.id, ci.ApplyRole), false)
 			p.add(&Question{Group: "services", Stacks: stacks, Want: true,
 				Name: app + ": CI apply creates the database users through the Data API with the master secret",
 				Steps: []*Step{

@@ -10,6 +10,7 @@ import (
 	"github.com/acme/landing-zone/constructs/centrallogs"
 	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/logarchive"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 )
@@ -91,7 +92,7 @@ func (p *prover) vpnQuestions() {
 	}
 	b := p.u.Buckets[bucket]
 	sh := p.account(p.shared)
-	server := p.session(ci.RoleARN(sh.ID, p.vpnServer()), false)
+	server := p.session(ci.RoleARN(awsenv.Commercial, sh.ID, p.vpnServer()), false)
 	server.Label = "VPN server"
 	script := p.vpnScript()
 	keyARN := func(alias string) string {
@@ -158,7 +159,7 @@ func (p *prover) vpnQuestions() {
 	q("the VPN server uploads the PKI with the account's aws/s3 key", false,
 		p.step(server, "s3:PutObject", object(vpnPKIBackup), map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}))
 	sec := p.account(p.security)
-	reader := ci.RoleARN(sec.ID, p.cfg.NamePrefix+"-vpn-group-reader")
+	reader := ci.RoleARN(awsenv.Commercial, sec.ID, p.cfg.NamePrefix+"-vpn-group-reader")
 	q("the VPN server reads the "+config.VPNGroupName+" group through "+p.cfg.NamePrefix+"-vpn-group-reader", true,
 		p.step(server, "sts:AssumeRole", reader, nil),
 		p.step(p.session(reader, false), "iam:GetGroup", "arn:aws:iam::"+sec.ID+":group/"+config.VPNGroupName, nil))
@@ -173,14 +174,14 @@ func (p *prover) vpnQuestions() {
 		}
 	}
 	// Everyone else the account's policies might let read objects.
-	others := []*Principal{p.session(ci.RoleARN(sh.ID, ci.PlanRole), false), p.session(ci.RoleARN(sh.ID, ci.ApplyRole), false)}
+	others := []*Principal{p.session(ci.RoleARN(awsenv.Commercial, sh.ID, ci.PlanRole), false), p.session(ci.RoleARN(awsenv.Commercial, sh.ID, ci.ApplyRole), false)}
 	for _, access := range []string{config.AccessReadOnly, config.AccessFullAccess, config.AccessDev, config.AccessVPN} {
-		if arn := crossaccount.RoleARN(sh.ID, access); p.u.Roles[arn] != nil {
+		if arn := crossaccount.RoleARN(awsenv.Commercial, sh.ID, access); p.u.Roles[arn] != nil {
 			others = append(others, p.session(arn, true))
 		}
 	}
 	for _, app := range p.apps() {
-		if arn := ci.RoleARN(sh.ID, ci.PeeringRole(p.cfg, app, true)); p.u.Roles[arn] != nil {
+		if arn := ci.RoleARN(awsenv.Commercial, sh.ID, ci.PeeringRole(p.cfg, app, true)); p.u.Roles[arn] != nil {
 			others = append(others, p.session(arn, false))
 		}
 	}
@@ -212,7 +213,7 @@ func (p *prover) vpnUsers() []string {
 // account's administrator deletes or overwrites the archive.
 func (p *prover) logQuestions() {
 	logs := p.account(p.logs)
-	names := logarchive.NamesFor(p.cfg.NamePrefix, p.logs, logs.ID, p.cfg.Region)
+	names := logarchive.NamesFor(p.cfg.NamePrefix, p.logs, awsenv.New(logs.ID, p.cfg.Region))
 	key := p.u.KeyByAlias(logs.ID, "alias/"+names.KeyAlias)
 	stacks := p.accountStacks()
 	q := func(stack, name string, want bool, steps ...*Step) *Question {
@@ -225,7 +226,7 @@ func (p *prover) logQuestions() {
 	for i, stack := range stacks {
 		id := p.account(stack).ID
 		other := p.account(stacks[(i+1)%len(stacks)]).ID
-		trail := audit.TrailARN(p.cfg.Region, id, p.cfg.NamePrefix+"-"+stack)
+		trail := audit.TrailARN(awsenv.New(id, p.cfg.Region), p.cfg.NamePrefix+"-"+stack)
 		ct := p.service("cloudtrail.amazonaws.com", map[string]any{"aws:SourceArn": trail, "aws:SourceAccount": id})
 		ct.Label = "CloudTrail (" + stack + "'s trail)"
 		acl := map[string]any{"s3:x-amz-acl": "bucket-owner-full-control"}
@@ -251,13 +252,13 @@ func (p *prover) logQuestions() {
 		q(stack, "AWS Config of "+stack+" writes under another account's prefix ("+other+")", false, p.step(cf, "s3:PutObject", cpath(other), acl))
 	}
 	if p.cfg.Monitoring.CentralLogs {
-		dest := centrallogs.DestinationARN(p.cfg.Region, logs.ID, p.cfg.NamePrefix+"-app-logs")
+		dest := centrallogs.DestinationARN(awsenv.New(logs.ID, p.cfg.Region), p.cfg.NamePrefix+"-app-logs")
 		for _, stack := range stacks {
 			a := p.account(stack)
 			if stack == p.logs {
 				continue // the destination's own account
 			}
-			pr := p.session(ci.RoleARN(a.ID, ci.ApplyRole), false)
+			pr := p.session(ci.RoleARN(awsenv.Commercial, a.ID, ci.ApplyRole), false)
 			q(stack, stack+" subscribes its log groups to the central log destination", a.Kind == config.KindApp,
 				p.step(pr, "logs:PutSubscriptionFilter", dest, nil))
 		}
@@ -266,8 +267,8 @@ func (p *prover) logQuestions() {
 	}
 	for _, app := range p.apps() {
 		a := p.account(app)
-		admins := []*Principal{p.session(ci.RoleARN(a.ID, ci.ApplyRole), false)}
-		if arn := crossaccount.RoleARN(a.ID, config.AccessFullAccess); p.u.Roles[arn] != nil {
+		admins := []*Principal{p.session(ci.RoleARN(awsenv.Commercial, a.ID, ci.ApplyRole), false)}
+		if arn := crossaccount.RoleARN(awsenv.Commercial, a.ID, config.AccessFullAccess); p.u.Roles[arn] != nil {
 			admins = append(admins, p.session(arn, true))
 		}
 		for _, pr := range admins {

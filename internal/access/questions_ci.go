@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 )
@@ -277,8 +278,8 @@ func (p *prover) humanQuestions(stack string) {
 func (p *prover) subjectQuestions(stack string) {
 	acct := p.account(stack)
 	repo := p.cfg.SourceRepo
-	apply := ci.RoleARN(acct.ID, ci.ApplyRole)
-	plan := ci.RoleARN(acct.ID, ci.PlanRole)
+	apply := ci.RoleARN(awsenv.Commercial, acct.ID, ci.ApplyRole)
+	plan := ci.RoleARN(awsenv.Commercial, acct.ID, ci.PlanRole)
 	q := func(name string, role string, sub string) {
 		p.add(&Question{Group: "CI", Stacks: []string{stack}, Want: false,
 			Name:  stack + ": " + name + " assumes " + role[strings.LastIndex(role, "/")+1:],
@@ -295,14 +296,14 @@ func (p *prover) subjectQuestions(stack string) {
 		sh := p.account(p.shared).ID
 		p.add(&Question{Group: "CI", Stacks: []string{stack, p.shared}, Want: false,
 			Name:  stack + ": github-plan assumes the peering write role " + ci.PeeringRole(p.cfg, stack, true),
-			Steps: []*Step{p.step(pr, "sts:AssumeRole", ci.RoleARN(sh, ci.PeeringRole(p.cfg, stack, true)), nil)}})
+			Steps: []*Step{p.step(pr, "sts:AssumeRole", ci.RoleARN(awsenv.Commercial, sh, ci.PeeringRole(p.cfg, stack, true)), nil)}})
 		for _, other := range p.apps() {
 			if other == stack {
 				continue
 			}
 			p.add(&Question{Group: "CI", Stacks: []string{stack, p.shared}, Want: false,
 				Name:  stack + ": github-apply assumes " + other + "'s peering role",
-				Steps: []*Step{p.step(p.session(apply, false), "sts:AssumeRole", ci.RoleARN(sh, ci.PeeringRole(p.cfg, other, true)), nil)}})
+				Steps: []*Step{p.step(p.session(apply, false), "sts:AssumeRole", ci.RoleARN(awsenv.Commercial, sh, ci.PeeringRole(p.cfg, other, true)), nil)}})
 		}
 	}
 }
@@ -317,7 +318,7 @@ func (p *prover) appRepoQuestions() {
 		if repo == "" {
 			continue
 		}
-		role := ci.RoleARN(sharedAcct.ID, "github-push-"+name)
+		role := ci.RoleARN(awsenv.Commercial, sharedAcct.ID, "github-push-"+name)
 		p.repoRole(p.shared, role, repo, ci.MainBranchSubject(repo))
 	}
 	for _, app := range p.apps() {
@@ -327,7 +328,7 @@ func (p *prover) appRepoQuestions() {
 			if repo == "" {
 				continue
 			}
-			role := ci.RoleARN(a.ID, "github-deploy-"+svc)
+			role := ci.RoleARN(awsenv.Commercial, a.ID, "github-deploy-"+svc)
 			want := ci.DeploySubject(p.cfg, app, repo)
 			p.repoRole(app, role, repo, want)
 			if a.Profile == config.ProfileProd {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 )
 
@@ -28,7 +29,7 @@ func (p *prover) crossAccountRoles(stack string) []*Role {
 func (p *prover) peopleQuestions() {
 	b := p.cfg.Baseline
 	sec := p.account(p.security)
-	apply := p.session(ci.RoleARN(sec.ID, ci.ApplyRole), false)
+	apply := p.session(ci.RoleARN(awsenv.Commercial, sec.ID, ci.ApplyRole), false)
 	apply.Label = p.security + " github-apply (no MFA)"
 	for _, stack := range p.accountStacks() {
 		for _, r := range p.crossAccountRoles(stack) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/acme/landing-zone/constructs/statebackend"
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
 	"github.com/acme/landing-zone/internal/config"
 )
@@ -153,7 +154,7 @@ func (p *prover) planReadQuestions() {
 	for _, stack := range p.accountStacks() {
 		st := p.u.stacks.Stack(stack)
 		acct := p.account(stack)
-		plan := p.session(ci.RoleARN(acct.ID, ci.PlanRole), false)
+		plan := p.session(ci.RoleARN(awsenv.Commercial, acct.ID, ci.PlanRole), false)
 		q := func(name string, want bool, steps ...*Step) *Question {
 			return p.add(&Question{Group: "plan reads", Stacks: []string{stack}, Name: stack + " github-plan " + name, Want: want, Steps: steps, AnyOf: !want})
 		}

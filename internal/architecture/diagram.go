@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -237,10 +238,11 @@ func (b *builder) regional(acct string, s *Stack, g *Group) {
 			targets[f.bucket] = true
 		}
 	}
+	env := awsenv.New(b.cfg.Accounts[acct].ID, b.cfg.Region)
 	streams := map[string]string{} // Firehose stream to the bucket it fills
 	for _, n := range s.names("aws_kinesis_firehose_delivery_stream") {
 		dest, _ := s.Resources["aws_kinesis_firehose_delivery_stream"][n]["extended_s3_configuration"].(map[string]any)
-		bucket := strings.TrimPrefix(str(dest["bucket_arn"]), "arn:aws:s3:::")
+		bucket := strings.TrimPrefix(str(dest["bucket_arn"]), env.Partition.S3(""))
 		streams[n], targets[bucket] = bucket, true
 	}
 	for _, n := range s.names("aws_s3_bucket") {
@@ -254,7 +256,7 @@ func (b *builder) regional(acct string, s *Stack, g *Group) {
 	for _, n := range s.names("aws_cloudwatch_log_destination") {
 		d := s.Resources["aws_cloudwatch_log_destination"][n]
 		node := &Node{ID: id(path(d)), Label: "CloudWatch Logs destination\n" + str(d["name"])}
-		b.destinations["arn:aws:logs:"+b.cfg.Region+":"+b.cfg.Accounts[acct].ID+":destination:"+str(d["name"])] = node.ID
+		b.destinations[env.ARN("logs", "destination:"+str(d["name"]))] = node.ID
 		g.Nodes = append(g.Nodes, node)
 		for _, r := range refs(d["target_arn"]) {
 			if bucket := b.buckets[streams[r.name]]; r.typ == "aws_kinesis_firehose_delivery_stream" && bucket != "" {

@@ -3,7 +3,8 @@ package architecture
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -34,7 +35,7 @@ func Inventory(stacks []*Stack) []StackInventory {
 	var out []StackInventory
 	for _, s := range stacks {
 		inv := StackInventory{Stack: s.Name}
-		for _, typ := range sortedKeys(s.Resources) {
+		for _, typ := range slices.Sorted(maps.Keys(s.Resources)) {
 			n := len(s.Resources[typ])
 			inv.Counts = append(inv.Counts, TypeCount{typ, n})
 			inv.Total += n
@@ -116,13 +117,4 @@ func WriteInventory(w io.Writer, inv []StackInventory) error {
 		}
 	}
 	return tw.Flush()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -11,6 +11,7 @@ package architecture
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,12 +73,7 @@ func Read(outdir string, order []string) ([]*Stack, error) {
 // names returns the Terraform names of one resource type, sorted, so that
 // everything derived from a stack comes out in a stable order.
 func (s *Stack) names(typ string) []string {
-	out := make([]string, 0, len(s.Resources[typ]))
-	for n := range s.Resources[typ] {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.Resources[typ]))
 }
 
 // ref is a reference to another resource of the same stack, as written in

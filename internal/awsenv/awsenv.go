@@ -1,16 +1,12 @@
 // Package awsenv is where a stack deploys (account, region, partition) and
-// how ARNs are built there. Stacks record their environment on the stack
-// node once (Set); constructs read it from any scope below (Of), as AWS
-// CDK's Stack.of(this).account does, instead of taking account and region as
-// props. Every ARN the product writes goes through a Partition, so that the
-// partition comes from the region in one place.
+// how ARNs are built there. Every ARN the product writes goes through a
+// Partition, so that the partition comes from the region in one place. It
+// imports no jsii, so that config and the proofs can use it; stacks record
+// an Env on the stack node with tf.SetEnv and constructs read it with
+// tf.EnvOf.
 package awsenv
 
-import (
-	"strings"
-
-	"github.com/aws/constructs-go/constructs/v10"
-)
+import "strings"
 
 // Partition is an AWS partition: "aws", "aws-us-gov" or "aws-cn".
 type Partition string
@@ -74,29 +70,3 @@ func (e Env) ARN(service, resource string) string {
 
 // Role is the ARN of the IAM role name in the environment's account.
 func (e Env) Role(name string) string { return e.Partition.Role(e.Account, name) }
-
-const (
-	accountKey = "landing-zone:account"
-	regionKey  = "landing-zone:region"
-)
-
-// Set records e on stack. Call it right after creating the stack: a
-// construct node takes context only before its first child.
-func Set(stack constructs.Construct, e Env) {
-	stack.Node().SetContext(strPtr(accountKey), e.Account)
-	stack.Node().SetContext(strPtr(regionKey), e.Region)
-}
-
-// Of returns the environment of the stack that scope is in. It panics when
-// the stack has none: that is a programming error in the stacks package,
-// not a config problem.
-func Of(scope constructs.Construct) Env {
-	account, _ := scope.Node().TryGetContext(strPtr(accountKey)).(string)
-	region, _ := scope.Node().TryGetContext(strPtr(regionKey)).(string)
-	if account == "" || region == "" {
-		panic("awsenv: " + *scope.Node().Path() + " is in a stack without an environment (awsenv.Set)")
-	}
-	return New(account, region)
-}
-
-func strPtr(s string) *string { return &s }

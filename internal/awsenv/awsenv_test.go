@@ -1,11 +1,6 @@
 package awsenv
 
-import (
-	"testing"
-
-	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
-)
+import "testing"
 
 func TestPartitionOf(t *testing.T) {
 	for region, want := range map[string]Partition{
@@ -32,21 +27,4 @@ func TestARNs(t *testing.T) {
 			t.Errorf("got %s, want %s", got, want)
 		}
 	}
-}
-
-func TestOfReadsTheEnclosingStack(t *testing.T) {
-	app := cdktf.NewApp(nil)
-	stack := cdktf.NewTerraformStack(app, strPtr("s"))
-	Set(stack, New("333333333333", "eu-west-1"))
-	inner := constructs.NewConstruct(constructs.NewConstruct(stack, strPtr("a")), strPtr("b"))
-	if got, want := Of(inner), New("333333333333", "eu-west-1"); got != want {
-		t.Fatalf("Of = %+v, want %+v", got, want)
-	}
-	bare := cdktf.NewTerraformStack(app, strPtr("bare"))
-	defer func() {
-		if recover() == nil {
-			t.Fatal("Of on a stack without an environment did not panic")
-		}
-	}()
-	Of(bare)
 }

@@ -13,6 +13,7 @@ package ci
 import (
 	"fmt"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/config"
 )
 
@@ -69,7 +70,7 @@ func (m Mode) OIDCRole() string {
 }
 
 // RoleARN is a role's ARN in an account.
-func RoleARN(accountID, name string) string { return "arn:aws:iam::" + accountID + ":role/" + name }
+func RoleARN(p awsenv.Partition, accountID, name string) string { return p.Role(accountID, name) }
 
 // PeeringRole is the role in shared-services that an app account's stack
 // assumes for its "shared" provider (the peering accepter, the routes back
@@ -118,17 +119,17 @@ type Chain struct {
 // stack's account, which the default provider and the backend use as
 // they are; the shared provider assumes the peering role from it.
 func ChainOf(cfg *config.Config, stack string, m Mode) Chain {
-	acct := cfg.Accounts[stack]
+	acct, part := cfg.Accounts[stack], awsenv.PartitionOf(cfg.Region)
 	c := Chain{Stack: stack}
 	if m == Human {
-		c.Default = []string{acct.DeployRoleARN()}
-		c.Backend = []string{acct.DeployRoleARN()}
+		c.Default = []string{acct.DeployRoleARN(part)}
+		c.Backend = []string{acct.DeployRoleARN(part)}
 	} else {
-		c.Start = RoleARN(acct.ID, m.OIDCRole())
+		c.Start = RoleARN(part, acct.ID, m.OIDCRole())
 	}
 	if acct.Kind == config.KindApp {
 		_, shared := cfg.AccountOfKind(config.KindShared)
-		peering := RoleARN(shared.ID, PeeringRole(cfg, stack, m.PeeringRoleWrites()))
+		peering := RoleARN(part, shared.ID, PeeringRole(cfg, stack, m.PeeringRoleWrites()))
 		c.Shared = append(append([]string(nil), c.Default...), peering)
 	}
 	return c

@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"sort"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/acme/landing-zone/internal/awsenv"
 )
 
 // DefaultPath is the config file the app reads when LZ_CONFIG is unset.
@@ -47,7 +49,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	root, err := parseYAML(data)
 	if err != nil {
-		r.list = append(r.list, Problem{Path: "(file)", Msg: err.Error(), Fix: "fix the YAML syntax at that line"})
+		r.list = append(r.list, syntaxProblem(data, err))
 		return nil, fail()
 	}
 	checkShape(r, root, reflect.TypeOf(Config{}), "")
@@ -129,10 +131,12 @@ func (a *Account) rank() int {
 	return kindRank[a.Kind]*10 + profileRank[a.Profile]
 }
 
-// DeployRoleARN returns the ARN of the role Terraform assumes in the account.
-func (a *Account) DeployRoleARN() string {
+// DeployRoleARN returns the ARN of the role Terraform assumes in the
+// account, in partition p (awsenv.PartitionOf the config's region) when
+// deploy_role is a name.
+func (a *Account) DeployRoleARN(p awsenv.Partition) string {
 	if isARN(a.DeployRole) {
 		return a.DeployRole
 	}
-	return "arn:aws:iam::" + a.ID + ":role/" + a.DeployRole
+	return p.Role(a.ID, a.DeployRole)
 }

@@ -93,12 +93,17 @@ func defaultMonitoring(c *Config) {
 		if a == nil {
 			continue
 		}
-		key := a.Kind
-		if a.Kind == KindApp {
-			key = a.Profile
-		}
-		setDefault(&a.MonthlyBudgetUSD, budgetDefaults[key])
+		setDefault(&a.MonthlyBudgetUSD, budgetDefaults[a.budgetKey()])
 	}
+}
+
+// budgetKey names an account's default budget: its profile for app
+// accounts, its kind otherwise.
+func (a *Account) budgetKey() string {
+	if a.Kind == KindApp {
+		return a.Profile
+	}
+	return a.Kind
 }
 
 var webhookRe = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$`)
@@ -133,8 +138,12 @@ func validateMonitoring(r *reporter, c *Config) {
 		inRange(r, "monitoring.thresholds."+path, v, 1, 1000000)
 	}
 	for _, name := range c.AccountNames() {
-		if a := c.Accounts[name]; a != nil {
-			inRange(r, "accounts."+name+".monthly_budget_usd", a.MonthlyBudgetUSD, 1, 100000000)
+		a := c.Accounts[name]
+		if a == nil || (a.MonthlyBudgetUSD == 0 && budgetDefaults[a.budgetKey()] == 0) {
+			// No budget and no default for it: the unknown kind or profile
+			// is the problem, and is reported on its own key.
+			continue
 		}
+		inRange(r, "accounts."+name+".monthly_budget_usd", a.MonthlyBudgetUSD, 1, 100000000)
 	}
 }

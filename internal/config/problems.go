@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -29,17 +30,20 @@ type Problems struct {
 	List []Problem
 }
 
+// Error lists the problems by line, then key path. It sorts a copy: an
+// error's text must not reorder the list its caller may be reading.
 func (ps *Problems) Error() string {
-	sort.SliceStable(ps.List, func(i, j int) bool {
-		a, b := ps.List[i], ps.List[j]
+	list := slices.Clone(ps.List)
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}
 		return a.Path < b.Path
 	})
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problem(s):", ps.File, len(ps.List))
-	for _, p := range ps.List {
+	fmt.Fprintf(&b, "%s: %d problem(s):", ps.File, len(list))
+	for _, p := range list {
 		b.WriteString("\n  ")
 		if p.Line > 0 {
 			fmt.Fprintf(&b, "%s:%d: ", ps.File, p.Line)

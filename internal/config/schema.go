@@ -34,6 +34,7 @@ func Enums() map[string][]any {
 		return out
 	}
 	return map[string][]any{
+		"Config.region":                 strs(commercialRegions...),
 		"State.bootstrap_backend":       strs(BackendLocal, BackendS3),
 		"Account.kind":                  strs(KindLogs, KindSecurity, KindShared, KindApp),
 		"Account.profile":               strs(ProfileDev, ProfileStage, ProfileProd),

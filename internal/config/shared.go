@@ -122,7 +122,6 @@ func validateCrossAccount(r *reporter, c *Config) {
 			}
 		}
 	}
-	registry := shared.ID + ".dkr.ecr." + c.Region + ".amazonaws.com/"
 	for _, name := range c.AccountNames() {
 		a := c.Accounts[name]
 		if a == nil || a.Kind != KindApp {
@@ -130,10 +129,13 @@ func validateCrossAccount(r *reporter, c *Config) {
 		}
 		for _, svc := range a.ServiceNames() {
 			s := a.Services[svc]
-			if s == nil || !strings.HasPrefix(s.Image, registry) {
+			if s == nil {
 				continue
 			}
-			repo := ImageRepository(s.Image)
+			repo, inRegistry := c.RegistryRepository(s.Image)
+			if !inRegistry {
+				continue
+			}
 			if _, ok := shared.ECR.Repositories[repo]; !ok {
 				r.add("accounts."+name+".services."+svc+".image", "add "+repo+" under accounts."+sharedName+".ecr.repositories",
 					"repository %q is not in the shared-services registry", clip(repo))

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // checkShape walks the YAML tree against the Go types before anything is
@@ -84,7 +84,11 @@ func checkStruct(r *reporter, n *yaml.Node, t reflect.Type, path string) {
 		f, ok := fields[key]
 		if !ok {
 			r.lines[join(path, key)] = value.Line
-			r.add(join(path, key), "remove it or use one of: "+strings.Join(names, ", "), "unknown key %q", key)
+			fix := misplacedKey(path, key, value)
+			if fix == "" {
+				fix = "remove it or use one of: " + strings.Join(names, ", ")
+			}
+			r.add(join(path, key), fix, "unknown key %q", key)
 			return
 		}
 		checkShape(r, value, f.Type, join(path, key))
@@ -96,7 +100,15 @@ func checkMap(r *reporter, n *yaml.Node, t reflect.Type, path string) {
 		r.add(path, "write it as a mapping of names to entries", "must be a mapping, not %s", describe(n))
 		return
 	}
+	elem, prev := deref(t.Elem()), ""
 	forEachKey(r, n, path, func(key string, value *yaml.Node) {
+		if elem.Kind() == reflect.Struct {
+			if hint := misplacedEntry(path, key, prev, value, elem); hint != "" {
+				r.add(join(path, key), hint, "is not %s name", a(singular(lastSegment(path))))
+				return
+			}
+		}
+		prev = key
 		checkShape(r, value, t.Elem(), join(path, key))
 	})
 }

@@ -39,7 +39,8 @@ type Config struct {
 	// Required: 2-12 characters, lowercase letters, digits and single
 	// hyphens, starting with a letter.
 	NamePrefix string `yaml:"name_prefix" json:"name_prefix"`
-	// Region is the region of every stack. Required, e.g. "us-east-1".
+	// Region is the region of every stack, in the commercial aws partition
+	// (GovCloud and China are not supported). Required, e.g. "us-east-1".
 	Region string `yaml:"region" json:"region"`
 	// SourceRepo is the GitHub repository ("owner/name") this config lives
 	// in. It is written to the SourceRepo tag of every resource. Required.

@@ -19,7 +19,7 @@ var (
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	repoRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$`)
 	roleRe    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
-	roleARNRe = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/([A-Za-z0-9+=,.@_/-]{1,64})$`)
+	roleARNRe = regexp.MustCompile(`^arn:(?:aws|aws-us-gov|aws-cn):iam::([0-9]{12}):role/([A-Za-z0-9+=,.@_/-]{1,64})$`)
 )
 
 // Retention periods CloudWatch Logs accepts.
@@ -39,12 +39,7 @@ func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
 
 func validate(r *reporter, c *Config) {
 	checkName(r, "name_prefix", c.NamePrefix, prefixRe, maxPrefixLen, "a short company or project name such as acme")
-	switch {
-	case c.Region == "":
-		r.add("region", "set it to the region to deploy in, e.g. us-east-1", "missing")
-	case !regionRe.MatchString(c.Region):
-		r.add("region", "use a region code such as us-east-1 or eu-west-2", "%q is not an AWS region code", clip(c.Region))
-	}
+	regionOK := validateRegion(r, c.Region)
 	switch {
 	case c.SourceRepo == "":
 		r.add("source_repo", "set it to the GitHub repository as owner/name", "missing")
@@ -54,7 +49,7 @@ func validate(r *reporter, c *Config) {
 	validateDomain(r, c)
 	oneOf(r, "state.bootstrap_backend", c.State.BootstrapBackend, BackendLocal, BackendS3)
 	validateAccounts(r, c)
-	validateOverlaps(r, c)
+	validateOverlaps(r, c, regionOK)
 	validateCrossAccount(r, c)
 	validateMonitoring(r, c)
 	validateBaseline(r, c)
@@ -219,8 +214,9 @@ func validateAZs(r *reporter, path string, azs []string) {
 }
 
 // validateOverlaps checks what needs the whole config: AZs against the
-// region, and every pair of VPC ranges.
-func validateOverlaps(r *reporter, c *Config) {
+// region (when the region itself is valid: a wrong region is one problem,
+// not one per AZ), and every pair of VPC ranges.
+func validateOverlaps(r *reporter, c *Config, regionOK bool) {
 	type vpcAt struct {
 		name string
 		p    netip.Prefix
@@ -233,7 +229,7 @@ func validateOverlaps(r *reporter, c *Config) {
 		}
 		path := "accounts." + name + ".vpc"
 		for i, az := range a.VPC.AZs {
-			if regionRe.MatchString(c.Region) && !isAZOf(az, c.Region) {
+			if regionOK && !isAZOf(az, c.Region) {
 				r.add(fmt.Sprintf("%s.azs[%d]", path, i), fmt.Sprintf("use a zone of %s, e.g. %sa", c.Region, c.Region), "%q is not an availability zone of region %s", clip(az), c.Region)
 			}
 		}

@@ -4,20 +4,27 @@
 // jsii round-trips), so it sees exactly what Terraform will apply.
 //
 // A rule can be waived for one resource only in code, next to it, with a
-// reason (Waive); waivers are listed on every synth. Entry point: Check.
+// reason (Waive). The waiver is written on the resource itself, so Check
+// and Waivers read it back from the synthesized JSON like everything else.
+// Entry point: Check.
 package guardrails
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/internal/tf"
+	"github.com/acme/landing-zone/internal/tfjson"
 )
 
 // Rule names.
@@ -94,73 +101,92 @@ func (vs Violations) Error() string {
 
 // Waiver exempts one resource from one rule.
 type Waiver struct {
-	Path, Rule, Reason string
+	Stack, Path, Rule, Reason string
 }
 
-var waivers = map[string]Waiver{}
+// waiversKey holds a resource's guardrail waivers, rule to reason, in its
+// "//" comment block beside WaiveScan's scan_waivers (Terraform ignores it).
+const waiversKey = "guardrail_waivers"
 
-// Waive exempts the resource at construct path from rule. Call it next to
-// the resource, with the reason a reviewer needs.
-func Waive(path, rule, reason string) {
-	if reason == "" || fixOf(rule) == "" {
-		panic("guardrails.Waive: a known rule and a reason are required (" + path + ")")
+// Waive exempts resource r from rule. Call it next to the resource, with
+// the reason a reviewer needs; the waiver applies to r alone and is listed
+// on every synth.
+func Waive(r cdktf.TerraformResource, rule, reason string) {
+	if fixOf(rule) == "" {
+		panic(fmt.Sprintf("guardrails.Waive: unknown rule %q on %s", rule, *r.Node().Path()))
 	}
-	waivers[path+"\x00"+rule] = Waiver{path, rule, reason}
-}
-
-// Waivers lists the registered waivers, sorted.
-func Waivers() []Waiver {
-	out := make([]Waiver, 0, len(waivers))
-	for _, w := range waivers {
-		out = append(out, w)
+	if reason == "" {
+		panic(fmt.Sprintf("guardrails.Waive: a reason is required to waive %s on %s", rule, *r.Node().Path()))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path+out[i].Rule < out[j].Path+out[j].Rule })
-	return out
+	r.AddOverride(tf.S("//."+waiversKey+"."+rule), tf.S(reason))
 }
-
-// Reset forgets every waiver (each synth registers its own).
-func Reset() { waivers = map[string]Waiver{} }
 
 // Check reads every stack under outdir/stacks and returns the violations
 // not waived, in stack and path order.
 func Check(outdir string, o Options) (Violations, error) {
-	files, err := filepath.Glob(filepath.Join(outdir, "stacks", "*", "cdk.tf.json"))
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no synthesized stacks (cdk.tf.json) under %s to check", outdir)
-	}
-	sort.Strings(files)
 	var out Violations
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
+	err := eachStack(outdir, func(name string, doc stack) {
+		c := &checker{doc: doc, opts: o}
+		out = append(out, c.check()...)
+	})
+	return out, err
+}
+
+// Waivers lists the waivers written on the resources of every stack under
+// outdir/stacks, in stack, path and rule order.
+func Waivers(outdir string) ([]Waiver, error) {
+	var out []Waiver
+	err := eachStack(outdir, func(name string, doc stack) {
+		for typ, rs := range doc.Resource {
+			for id, r := range rs {
+				path, waived := meta(typ, id, r)
+				for rule, reason := range waived {
+					reason, _ := reason.(string)
+					out = append(out, Waiver{Stack: name, Path: path, Rule: rule, Reason: reason})
+				}
+			}
 		}
-		vs, err := CheckStack(filepath.Base(filepath.Dir(f)), b, o)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		out = append(out, vs...)
+	})
+	slices.SortFunc(out, func(a, b Waiver) int {
+		return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Rule, b.Rule))
+	})
+	return out, err
+}
+
+// eachStack decodes every stack under outdir/stacks, in name order.
+func eachStack(outdir string, fn func(name string, doc stack)) error {
+	docs, err := tfjson.ReadStacks(outdir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(docs) == 0) {
+		return fmt.Errorf("no synthesized stacks (cdk.tf.json) under %s to check", outdir)
 	}
-	return out, nil
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
+		doc, err := decode(name, docs[name])
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(outdir, "stacks", name, "cdk.tf.json"), err)
+		}
+		fn(name, doc)
+	}
+	return nil
 }
 
 // CheckStack checks one synthesized stack.
 func CheckStack(name string, data []byte, o Options) (Violations, error) {
-	var doc stack
-	if err := json.Unmarshal(data, &doc); err != nil {
+	doc, err := decode(name, data)
+	if err != nil {
 		return nil, err
 	}
-	doc.name = name
 	c := &checker{doc: doc, opts: o}
-	c.buckets()
-	c.simple()
-	c.ingress()
-	c.tags()
-	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Path < c.out[j].Path })
-	return c.out, nil
+	return c.check(), nil
+}
+
+func decode(name string, data []byte) (stack, error) {
+	var doc stack
+	err := json.Unmarshal(data, &doc)
+	doc.name = name
+	return doc, err
 }
 
 type stack struct {
@@ -175,17 +201,34 @@ type checker struct {
 	out  Violations
 }
 
+func (c *checker) check() Violations {
+	c.buckets()
+	c.simple()
+	c.ingress()
+	c.tags()
+	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Path < c.out[j].Path })
+	return c.out
+}
+
+// flag records a violation on a resource, unless the resource waives rule.
 func (c *checker) flag(typ, id, rule, detail string) {
-	path := typ + "." + id
-	if meta, ok := c.doc.Resource[typ][id]["//"].(map[string]any); ok {
-		if m, ok := meta["metadata"].(map[string]any); ok {
-			path, _ = m["path"].(string)
-		}
-	}
-	if _, waived := waivers[path+"\x00"+rule]; waived {
+	path, waived := meta(typ, id, c.doc.Resource[typ][id])
+	if _, ok := waived[rule]; ok {
 		return
 	}
 	c.out = append(c.out, Violation{Stack: c.doc.name, Path: path, Rule: rule, Detail: detail})
+}
+
+// meta reads a resource's construct path (its address when the JSON has
+// none) and the guardrail waivers written on it (Waive).
+func meta(typ, id string, r map[string]any) (path string, waived map[string]any) {
+	path = typ + "." + id
+	comment, _ := r["//"].(map[string]any)
+	if m, ok := comment["metadata"].(map[string]any); ok {
+		path, _ = m["path"].(string)
+	}
+	waived, _ = comment[waiversKey].(map[string]any)
+	return path, waived
 }
 
 // WaiveScan records, on the resource itself, that the security scan's

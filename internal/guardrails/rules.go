@@ -1,6 +1,7 @@
 package guardrails
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -35,7 +36,7 @@ func (c *checker) buckets() {
 			mark(tfjson.Ref(r["bucket"]), "TLS-only policy")
 		}
 	}
-	for _, id := range sortedIDs(c.doc.Resource["aws_s3_bucket"]) {
+	for _, id := range slices.Sorted(maps.Keys(c.doc.Resource["aws_s3_bucket"])) {
 		var missing []string
 		for _, what := range []string{"versioning", "encryption", "public access block", "TLS-only policy"} {
 			if !has["aws_s3_bucket."+id][what] {
@@ -144,7 +145,7 @@ func (c *checker) tags() {
 		}
 	}
 	for typ, rs := range c.doc.Resource {
-		for _, id := range sortedIDs(rs) {
+		for _, id := range slices.Sorted(maps.Keys(rs)) {
 			tags, _ := rs[id]["tags"].(map[string]any)
 			for _, k := range RequiredTags {
 				if v, ok := tags[k]; ok && v == "" {

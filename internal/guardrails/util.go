@@ -1,24 +1,16 @@
 package guardrails
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 )
 
 func (c *checker) each(typ string, fn func(id string, r map[string]any)) {
 	rs := c.doc.Resource[typ]
-	for _, id := range sortedIDs(rs) {
+	for _, id := range slices.Sorted(maps.Keys(rs)) {
 		fn(id, rs[id])
 	}
-}
-
-func sortedIDs(m map[string]map[string]any) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 func open(v4, v6 any) bool {

@@ -5,7 +5,9 @@ package iam
 
 import (
 	"encoding/json"
-	"sort"
+	"slices"
+
+	"github.com/acme/landing-zone/internal/awsenv"
 )
 
 // Document is an IAM policy document.
@@ -45,17 +47,17 @@ func (d Document) JSON() string {
 
 // Allow grants actions on resources.
 func Allow(sid string, actions []string, resources ...string) Statement {
-	return Statement{Sid: sid, Effect: "Allow", Action: sorted(actions), Resource: resources}
+	return Statement{Sid: sid, Effect: "Allow", Action: slices.Sorted(slices.Values(actions)), Resource: resources}
 }
 
 // Deny denies actions on resources.
 func Deny(sid string, actions []string, resources ...string) Statement {
-	return Statement{Sid: sid, Effect: "Deny", Action: sorted(actions), Resource: resources}
+	return Statement{Sid: sid, Effect: "Deny", Action: slices.Sorted(slices.Values(actions)), Resource: resources}
 }
 
 // DenyExcept denies actions on every resource but the listed ones.
 func DenyExcept(sid string, actions []string, notResources ...string) Statement {
-	return Statement{Sid: sid, Effect: "Deny", Action: sorted(actions), NotResource: notResources}
+	return Statement{Sid: sid, Effect: "Deny", Action: slices.Sorted(slices.Values(actions)), NotResource: notResources}
 }
 
 // When returns s with a condition added.
@@ -109,25 +111,19 @@ func (s Statement) WithMFA() Statement {
 
 // MFATrust is an assume-role policy for the principals of one account (its
 // root delegates to that account's IAM policies), and only with MFA.
-func MFATrust(accountID string) Document {
+func MFATrust(p awsenv.Partition, accountID string) Document {
 	return Policy(Statement{Sid: "AssumeWithMFA", Effect: "Allow", Action: []string{"sts:AssumeRole"}}.
-		For("AWS", AccountRoot(accountID)).WithMFA())
+		For("AWS", AccountRoot(p, accountID)).WithMFA())
 }
 
 // DenyWithoutMFA denies every action except those listed to callers who
 // have not signed in with MFA. BoolIfExists also catches long-term access
 // keys, whose requests carry no MFA key at all.
 func DenyWithoutMFA(sid string, except []string) Statement {
-	return Statement{Sid: sid, Effect: "Deny", NotAction: sorted(except), Resource: []string{"*"}}.
+	return Statement{Sid: sid, Effect: "Deny", NotAction: slices.Sorted(slices.Values(except)), Resource: []string{"*"}}.
 		When("BoolIfExists", "aws:MultiFactorAuthPresent", "false")
 }
 
 // AccountRoot is the ARN of an account's root principal, which delegates to
 // the account's IAM policies.
-func AccountRoot(accountID string) string { return "arn:aws:iam::" + accountID + ":root" }
-
-func sorted(ss []string) []string {
-	out := append([]string(nil), ss...)
-	sort.Strings(out)
-	return out
-}
+func AccountRoot(p awsenv.Partition, accountID string) string { return p.IAM(accountID, "root") }

@@ -3,8 +3,6 @@
 // made, so that construct props can stay plain Go types.
 package tf
 
-import "sort"
-
 // S returns a pointer to s.
 func S(s string) *string { return &s }
 
@@ -32,17 +30,14 @@ func Ptrs(ps ...*string) *[]*string {
 	return &out
 }
 
-// Tags returns a tag map. Keys are copied in sorted order so that the
-// conversion itself is deterministic.
+// Tags returns m as a jsii tag map. A Go map has no order, so there is none
+// to keep here. The synthesized JSON is stable all the same: the jsii
+// runtime sends a map to CDKTF through encoding/json, which writes its keys
+// sorted, and CDKTF writes them in the order it received them.
 func Tags(m map[string]string) *map[string]*string {
 	out := make(map[string]*string, len(m))
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out[k] = S(m[k])
+	for k, v := range m {
+		out[k] = S(v)
 	}
 	return &out
 }
