@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/acme/landing-zone/internal/config"
+
+	"github.com/acme/landing-zone/stacks"
 )
 
 // defaultMirror is where this machine keeps the AWS provider as a Terraform
@@ -103,11 +106,9 @@ func TestOfflinePlan(t *testing.T) {
 	total := 0
 	for _, f := range configs {
 		out := offlineSynthOf(t, f)
-		for _, name := range stackNames(t, out) {
-			b, err := os.ReadFile(stackFile(out, name))
-			if err != nil {
-				t.Fatal(err)
-			}
+		synthesized := readStacks(t, out)
+		for _, name := range slices.Sorted(maps.Keys(synthesized)) {
+			b := synthesized[name]
 			id := f.Name + "/" + name
 			sum := sha256.Sum256(b)
 			shape := stackShape(f.Cfg, name, b)
@@ -254,6 +255,13 @@ func planStack(dir, name, rc string) (res planResult) {
 		}
 		plan = string(b)
 	}
+	// init accepts the committed lock only if the mirror's package matches
+	// one of its hashes; it rewrites the file if the lock does not satisfy
+	// the stack's constraint. Either way the folder's lock would differ.
+	if lock, err := os.ReadFile(filepath.Join(dir, stacks.LockFileName)); err != nil || !bytes.Equal(lock, stacks.ProviderLock) {
+		res.err = fmt.Errorf("terraform init did not keep the committed provider lock (stacks/providers.lock.hcl): %v\n%s", err, lock)
+		return res
+	}
 	switch m := planLine.FindStringSubmatch(plan); {
 	case m != nil:
 		res.resources, _ = strconv.Atoi(m[1])
@@ -271,4 +279,36 @@ func tail(s string, lines int) string {
 		l = l[len(l)-lines:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestProviderLockIsEnforced is the lock's broken case: a stack folder whose
+// lock file records other hashes for the same version must not init, so
+// the committed hashes are what stands between a stack and a different
+// provider package.
+func TestProviderLockIsEnforced(t *testing.T) {
+	rc := requireTerraform(t)
+	dir := t.TempDir()
+	src := filepath.Join(offlineSynthOf(t, fixtureConfig(t, exampleFixture)), "stacks", "bootstrap-"+loadExample(t).AccountNames()[0])
+	b, err := os.ReadFile(filepath.Join(src, "cdk.tf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(src, stacks.LockFileName)); err != nil || !bytes.Equal(got, stacks.ProviderLock) {
+		t.Fatalf("synth did not write the committed lock into %s: %v", src, err)
+	}
+	forged := regexp.MustCompile(`"(h1|zh):[^"]+",\n`).ReplaceAll(stacks.ProviderLock, nil)
+	forged = bytes.Replace(forged, []byte("hashes = [\n"), []byte("hashes = [\n    \"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",\n"), 1)
+	for name, data := range map[string][]byte{"cdk.tf.json": b, stacks.LockFileName: forged} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("terraform", "init", "-input=false", "-no-color", "-backend=false")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "checksum") {
+		t.Fatalf("terraform init accepted a lock with forged hashes (err %v):\n%s", err, tail(string(out), 20))
+	}
+	t.Logf("a forged lock stops init: %s", lineWith(string(out), "checksum"))
 }

@@ -47,12 +47,14 @@ echo "cdktf synth: $((SECONDS - start))s"
 # of earlier synths).
 stacks=$(node -e 'console.log(Object.keys(require(process.argv[1]).stacks).join("\n"))' "$out/manifest.json")
 # On a stack folder with no lock file, cdktf diff runs `terraform providers
-# lock`, which ignores the CLI config's mirror and asks the registry. A lock
-# file made from the mirror first keeps it offline; synths leave it there.
+# lock`, which asks the registry. Synth writes the committed lock
+# (stacks/providers.lock.hcl) into every stack folder, which keeps each
+# single-stack diff offline: prove it is there.
 for s in $stacks; do
-  if [ ! -f "$out/stacks/$s/.terraform.lock.hcl" ]; then
-    (cd "$out/stacks/$s" && terraform providers lock -fs-mirror="$mirror" -platform=linux_amd64 >/dev/null)
-  fi
+  cmp -s stacks/providers.lock.hcl "$out/stacks/$s/.terraform.lock.hcl" || {
+    echo "cdktf-diff-all: synth did not write the committed provider lock into $out/stacks/$s" >&2
+    exit 1
+  }
 done
 
 # diff_one diffs one stack and writes its summary line (or its failure and
@@ -91,11 +93,11 @@ dependent=$(node -e 'const m = require(process.argv[1]).stacks;
   console.log(Object.keys(m).find((s) => (m[s].dependencies || []).length > 0) || "")' "$out/manifest.json")
 fake="$out/fake-terraform"
 mkdir -p "$fake"
-cat >"$fake/terraform" <<'FAKE'
+cat >"$fake/terraform" <<FAKE
 #!/bin/sh
-echo "$PWD $*" >>"$FAKE_TF_LOG"
-case "$1" in
-  version) echo '{"terraform_version":"1.11.4","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}' ;;
+echo "\$PWD \$*" >>"\$FAKE_TF_LOG"
+case "\$1" in
+  version) echo '{"terraform_version":"$(cat .terraform-version)","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}' ;;
   apply) exit 3 ;;
 esac
 FAKE

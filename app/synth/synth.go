@@ -4,8 +4,9 @@
 // when they pass copies the files into the output directory. A failed synth
 // leaves the previous output untouched.
 //
-// Files cdktf and Terraform keep in the output between synths (provider
-// lock files, .terraform, local state) are never removed. Entry point: Run.
+// Every stack folder gets the committed provider lock file
+// (stacks.ProviderLock). Files Terraform keeps in the output between
+// synths (.terraform, local state) are never removed. Entry point: Run.
 package synth
 
 import (
@@ -40,7 +41,6 @@ func Run(cfg *config.Config, outdir string, opts stacks.Options, log io.Writer) 
 	}
 	defer os.RemoveAll(stage)
 
-	guardrails.Reset()
 	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: &stage})
 	stacks.Build(app, cfg, opts)
 	app.Synth()
@@ -66,10 +66,33 @@ func Run(cfg *config.Config, outdir string, opts stacks.Options, log io.Writer) 
 			return err
 		}
 	}
-	for _, w := range guardrails.Waivers() {
+	waivers, err := guardrails.Waivers(stage)
+	if err != nil {
+		return err
+	}
+	for _, w := range waivers {
 		fmt.Fprintf(log, "guardrails: waived %s for %s: %s\n", w.Rule, w.Path, w.Reason)
 	}
+	if err := writeLocks(stage); err != nil {
+		return err
+	}
 	return copyTree(stage, abs)
+}
+
+// writeLocks gives every stack folder the committed provider lock file,
+// over whatever lock an earlier init left there: the committed one decides
+// the provider version.
+func writeLocks(stage string) error {
+	dirs, err := filepath.Glob(filepath.Join(stage, "stacks", "*"))
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := os.WriteFile(filepath.Join(d, stacks.LockFileName), stacks.ProviderLock, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // copyTree writes every file of src over the same path under dst.
