@@ -2,36 +2,22 @@ package config_test
 
 import (
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/config/configtest"
 )
 
 // exampleConfig is the example fixture, a copy of the config.yaml the
 // repository ships; the bad configs are edits of it.
 const exampleConfig = "../../__tests__/testdata/configs/example.yaml"
 
-func exampleYAML(t testing.TB) string {
-	t.Helper()
-	b, err := os.ReadFile(exampleConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func exampleYAML(t testing.TB) string { return configtest.Read(t, exampleConfig) }
 
-// edit replaces exactly one occurrence of old, so a case cannot silently
-// stop applying when the example config changes.
-func edit(t testing.TB, s, old, new string) string {
-	t.Helper()
-	if n := strings.Count(s, old); n != 1 {
-		t.Fatalf("edit: %q occurs %d times in the example config, want exactly 1", old, n)
-	}
-	return strings.Replace(s, old, new, 1)
-}
+// edit replaces exactly one occurrence of old in a config (configtest.Edit).
+var edit = configtest.Edit
 
 type badConfig struct {
 	name   string
