@@ -164,9 +164,12 @@ clean: ## Remove build and synth output (never bootstrap-state/)
 adopter-check: deps ## Fork the working tree, rewrite config.yaml as an adopter would, run make test there
 	tools/adopter-check.sh
 
-.PHONY: bench bench-compare lock
+.PHONY: bench bench-compare lock retire-proof
 bench: deps ## Time synth with and without the lazy provider load (figures, not a test)
 	go run ./bench
+
+retire-proof: deps ## Prove offline that retiring an environment destroys exactly its resources (about 6 minutes)
+	LZ_RETIRE_PROOF=1 go test -count=1 -timeout 30m -v ./__tests__/ -run '^TestRetireProofOffline$$'
 
 lock: ## Upgrade the committed provider lock (stacks/providers.lock.hcl) to the newest provider the constraint admits (needs the registry)
 	tools/lock-providers.sh

@@ -49,7 +49,8 @@ func TestAccessIsAsIntendedOnEveryConfig(t *testing.T) {
 func expectedQuestions(cfg *config.Config) map[string]bool {
 	out := map[string]bool{}
 	sharedName, _ := cfg.AccountOfKind(config.KindShared)
-	for _, name := range cfg.AccountNames() {
+	organizationQuestions(cfg, out)
+	for _, name := range cfg.MemberAccountNames() { // the management stack has no CI roles
 		a := cfg.Accounts[name]
 		out["human "+name+": the providers and backend assume what internal/ci says"] = true
 		for _, m := range []ci.Mode{ci.Plan, ci.Apply} {
@@ -81,13 +82,45 @@ func expectedQuestions(cfg *config.Config) map[string]bool {
 			if s.UseCache {
 				out[name+" "+svc+": the task role connects to Redis as its user"] = true
 			}
-			out[name+" "+svc+": its roles read the database master secret"] = false
+			if a.DatabaseEnabled() {
+				out[name+" "+svc+": its roles read the database master secret"] = false
+			}
 		}
 	}
 	for g, group := range cfg.Baseline.Groups {
 		for _, acct := range group.Accounts {
 			out["a member of "+g+" assumes allow-"+group.Access+" in "+acct+" with MFA"] = true
 			out["a member of "+g+" assumes allow-"+group.Access+" in "+acct+" without MFA"] = false
+		}
+	}
+	// ECS Exec (help/ecs-exec.md): only the named groups, only through the
+	// exec role; the task roles open the channels only where it is on.
+	roleAccesses := cfg.Baseline.RoleAccesses()
+	for _, name := range cfg.AccountNames() {
+		a := cfg.Accounts[name]
+		if a.Kind != config.KindApp {
+			continue
+		}
+		for _, access := range roleAccesses[name] {
+			out["allow-"+access+" in "+name+" runs ECS Exec in "+name+"'s containers"] = false
+		}
+		for _, svc := range a.ServiceNames() {
+			if a.ExecOn() {
+				out[name+" "+svc+": the task role opens ECS Exec's channels and writes the session log"] = true
+			} else {
+				out[name+" "+svc+": the task role opens ECS Exec's channels (ECS Exec is off)"] = false
+			}
+		}
+		if !a.ExecOn() {
+			continue
+		}
+		for g := range cfg.Baseline.Groups {
+			if slices.Contains(a.ECS.ExecGroups, g) {
+				out["a member of "+g+" assumes "+name+"'s ECS Exec role with MFA and runs ECS Exec in "+name+"'s containers"] = true
+				out["a member of "+g+" assumes "+name+"'s ECS Exec role without MFA"] = false
+			} else {
+				out["a member of "+g+" assumes "+name+"'s ECS Exec role"] = false
+			}
 		}
 	}
 	for u, user := range cfg.Baseline.Users {
@@ -258,6 +291,12 @@ func TestIAMProofIsNoRubberStamp(t *testing.T) {
 		{"bucket policy deny", "the profile deny for everyone but the security account's users removed", func(t *testing.T, d stackDocs) {
 			d.editPolicy(t, "shared-services", "aws_s3_bucket_policy", "policy", dropSid(t, "DenyProfilesButSecurityUsers"), "DenyProfilesButSecurityUsers")
 		}, "shared-services allow-full-access reads a VPN profile", "AdministratorAccess"},
+		{"bucket policy deny", "the archive's Object Lock deny removed", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "logs", "aws_s3_bucket_policy", "policy", dropSid(t, "ProtectObjectLock"), "ProtectObjectLock", "CloudTrailWrite")
+		}, "logs allow-full-access changes the Object Lock configuration of acme-logs-cloudtrail-111111111111", "AdministratorAccess"},
+		{"managed policy", "a support role without AWSSupportAccess", func(t *testing.T, d stackDocs) {
+			d.remove(t, "dev", "aws_iam_role_policy_attachment", "AWSSupportAccess")
+		}, "a member of support assumes allow-support in dev with MFA and opens an AWS Support case", "support:CreateCase"},
 		{"bucket policy grant", "a trail write grant widened to every account's prefix", func(t *testing.T, d stackDocs) {
 			d.editPolicy(t, "logs", "aws_s3_bucket_policy", "policy", func(doc *iamDoc) {
 				for _, s := range doc.Statement {
@@ -269,12 +308,35 @@ func TestIAMProofIsNoRubberStamp(t *testing.T) {
 				t.Fatal("no CloudTrailWrite444444444444")
 			}, "CloudTrailWrite444444444444")
 		}, "CloudTrail of dev writes under another account's prefix (555555555555)", "#CloudTrailWrite444444444444"},
+		{"identity grant", "a plan role whose lock file grant covers the whole state bucket", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", func(doc *iamDoc) {
+				for _, s := range doc.Statement {
+					if s["Sid"] == "TakeLockFile" {
+						s["Resource"] = []string{"arn:aws:s3:::acme-dev-tfstate-444444444444/*"}
+						return
+					}
+				}
+				t.Fatal("no TakeLockFile")
+			}, `"name":"github-plan"`)
+		}, "CI plan dev: write state", "#TakeLockFile"},
+		{"identity grant", "a plan role without the lock file grant", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", dropSid(t, "TakeLockFile"), `"name":"github-plan"`)
+		}, "CI plan dev: take and release the S3 lock file", "s3:PutObject"},
 		{"identity deny", "a plan role that can read an object", func(t *testing.T, d stackDocs) {
 			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", dropSid(t, "DenyObjectReadsButState"), `"name":"github-plan"`)
 		}, "dev github-plan reads objects in acme-dev-alb-logs-444444444444", "AWS managed ReadOnlyAccess"},
 		{"identity deny", "a plan role that can read log events", func(t *testing.T, d stackDocs) {
 			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", dropSid(t, "DenyDataReads"), `"name":"github-plan"`)
 		}, "dev github-plan reads log events of its", "AWS managed ReadOnlyAccess"},
+		{"group policy", "a group named in ecs.exec_groups without its assume grant", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "security", "aws_iam_group_policy", "policy", dropSid(t, stacks.ExecAssumeSid), stacks.ExecAssumeSid, "group-developers_")
+		}, "a member of developers assumes dev's ECS Exec role with MFA and runs ECS Exec in dev's containers", "policy assume-roles of group developers"},
+		{"identity deny", "a developer role without the ECS Exec deny", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", dropSid(t, "DenyECSExecButExecRole"), `"name":"deny"`, "allow-dev")
+		}, "allow-dev in dev runs ECS Exec in dev's containers", "AWS managed PowerUserAccess"},
+		{"identity grant", "a task role without ECS Exec's channels", func(t *testing.T, d stackDocs) {
+			d.editPolicy(t, "dev", "aws_iam_role_policy", "policy", dropSid(t, "ExecChannels"), `"name":"app"`, "svc-api_task-role")
+		}, "dev api: the task role opens ECS Exec's channels and writes the session log", "ssmmessages:CreateControlChannel"},
 	}
 	clean := readDocs(t, out).access(t, f.Cfg, "")
 	if fails := access.FailuresOf(clean); len(fails) > 0 {

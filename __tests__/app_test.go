@@ -52,8 +52,8 @@ func TestDataStoresAreReachableOnlyFromTheAppTier(t *testing.T) {
 			for k := range s.groupsNamed("-redis") {
 				stores[k] = true
 			}
-			if len(stores) != 2 {
-				t.Fatalf("%s: found %d data store security groups, want 2", stack, len(stores))
+			if want := enabledStores(a); len(stores) != want {
+				t.Fatalf("%s: found %d data store security groups, want %d", stack, len(stores), want)
 			}
 			appTier := serviceGroupsInAppTier(t, s)
 			wantRules := 0
@@ -85,7 +85,7 @@ func TestDataStoresAreReachableOnlyFromTheAppTier(t *testing.T) {
 			if rules != wantRules {
 				t.Errorf("%s: %d service rules on the data stores, want one per use_database and use_cache (%d)", stack, rules, wantRules)
 			}
-			if want := map[bool]int{true: 2 * len(vpnSubnets), false: 0}[a.DataOverVPN()]; fromVPN != want {
+			if want := map[bool]int{true: enabledStores(a) * len(vpnSubnets), false: 0}[a.DataOverVPN()]; fromVPN != want {
 				t.Errorf("%s: %d VPN rules on the data stores, want %d (vpn_data_access %v)", stack, fromVPN, want, a.DataOverVPN())
 			}
 			for _, g := range s.resources("aws_db_subnet_group") {
@@ -187,11 +187,14 @@ func TestProfilesSetResilienceAndProtection(t *testing.T) {
 			prod := a.Profile == config.ProfileProd
 			s := readStack(t, synthOf(t, f), stack)
 			clusters := s.resources("aws_rds_cluster")
-			if len(clusters) != 1 {
-				t.Errorf("%s: %d Aurora clusters, want 1", stack, len(clusters))
+			if want := boolCount(a.DatabaseEnabled()); len(clusters) != want {
+				t.Errorf("%s: %d Aurora clusters, want %d", stack, len(clusters), want)
+			}
+			if !a.DatabaseEnabled() {
+				continue
 			}
 			for id, c := range clusters {
-				if c["deletion_protection"] != prod {
+				if c["deletion_protection"] != a.DatabaseDeletionProtection() {
 					t.Errorf("%s (profile %s): cluster %s deletion protection %v", stack, a.Profile, id, c["deletion_protection"])
 				}
 				if prod && (c["skip_final_snapshot"] != false || c["final_snapshot_identifier"] == nil) {
@@ -242,8 +245,8 @@ func TestDataStoresAreEncryptedAndRedisUsesIAMAuth(t *testing.T) {
 			}
 			tls := map[string]string{config.EnginePostgres: `"name":"rds.force_ssl","value":"1"`, config.EngineMySQL: `"name":"require_secure_transport","value":"ON"`}[a.Database.Engine]
 			groups := s.resources("aws_rds_cluster_parameter_group")
-			if len(groups) != 1 {
-				t.Errorf("%s: %d cluster parameter groups, want 1", stack, len(groups))
+			if want := boolCount(a.DatabaseEnabled()); len(groups) != want {
+				t.Errorf("%s: %d cluster parameter groups, want %d", stack, len(groups), want)
 			}
 			for _, pg := range groups {
 				b, _ := json.Marshal(pg["parameter"])
@@ -259,6 +262,12 @@ func TestDataStoresAreEncryptedAndRedisUsesIAMAuth(t *testing.T) {
 			modes := map[string]string{}
 			for _, u := range s.resources("aws_elasticache_user") {
 				modes[u["user_name"].(string)] = u["authentication_mode"].(map[string]any)["type"].(string) + " " + u["access_string"].(string)
+			}
+			if !a.CacheEnabled() {
+				if len(modes) != 0 {
+					t.Errorf("%s: Redis users %v where the cache is off", stack, modes)
+				}
+				continue
 			}
 			if !strings.HasPrefix(modes["default"], "no-password-required off") {
 				t.Errorf("%s: the default Redis user is not switched off: %q", stack, modes["default"])
@@ -454,4 +463,16 @@ func TestExampleDeclaresPublicAndInternalServices(t *testing.T) {
 			t.Errorf("%s declares %v services by load balancer; want at least one public and one internal", env, lbs)
 		}
 	}
+}
+
+// enabledStores is how many data stores (Aurora, Redis) the account has.
+func enabledStores(a *config.Account) int {
+	return boolCount(a.DatabaseEnabled()) + boolCount(a.CacheEnabled())
+}
+
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

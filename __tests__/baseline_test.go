@@ -22,15 +22,17 @@ import (
 // policyDoc is an IAM policy document as synthesized. Action, Resource and
 // Principal values are always lists: internal/iam writes them that way.
 type policyDoc struct {
-	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal map[string][]string
-		Action    []string
-		NotAction []string
-		Resource  []string
-		Condition map[string]map[string][]string
-	}
+	Statement []policyStatement
+}
+
+type policyStatement struct {
+	Sid       string
+	Effect    string
+	Principal map[string][]string
+	Action    []string
+	NotAction []string
+	Resource  []string
+	Condition map[string]map[string][]string
 }
 
 func parsePolicy(t testing.TB, where string, v any) policyDoc {
@@ -85,7 +87,7 @@ func TestEveryTrailAndConfigChannelDeliversToTheLogsAccount(t *testing.T) {
 			}
 		}
 
-		for _, name := range cfg.AccountNames() {
+		for _, name := range cfg.MemberAccountNames() { // the management stack has no baseline
 			s, id := readStack(t, out, name), cfg.Accounts[name].ID
 			trails := s.resources("aws_cloudtrail")
 			if len(trails) != 1 {
@@ -104,8 +106,8 @@ func TestEveryTrailAndConfigChannelDeliversToTheLogsAccount(t *testing.T) {
 				}
 			}
 			channels := s.resources("aws_config_delivery_channel")
-			if len(channels) != 1 {
-				t.Fatalf("%s has %d Config delivery channels, want 1", name, len(channels))
+			if want := len(cfg.WatchedRegions()); len(channels) != want {
+				t.Fatalf("%s has %d Config delivery channels, want one per watched region (%d)", name, len(channels), want)
 			}
 			for _, c := range channels {
 				if c["s3_bucket_name"] != names.ConfigBucket {
@@ -131,7 +133,8 @@ func TestCrossAccountRolesTrustOnlyTheSecurityAccountWithMFA(t *testing.T) {
 			for addr, r := range readStack(t, out, stack).resources("aws_iam_role") {
 				where := stack + "/" + addr
 				doc := parsePolicy(t, where, r["assume_role_policy"])
-				isCross := strings.HasPrefix(r["name"].(string), "allow-")
+				// The allow-* roles, and the ECS Exec role people assume.
+				isCross := strings.HasPrefix(r["name"].(string), "allow-") || strings.HasSuffix(r["name"].(string), "-ecs-exec")
 				for _, st := range doc.Statement {
 					aws := st.Principal["AWS"]
 					trustsAccount := slices.ContainsFunc(aws, func(p string) bool { return strings.HasSuffix(p, ":root") || p == "*" })
@@ -172,7 +175,17 @@ func TestCrossAccountRolesTrustOnlyTheSecurityAccountWithMFA(t *testing.T) {
 			if strings.HasPrefix(stack, "bootstrap-") {
 				continue
 			}
-			if want := len(cfg.Baseline.RoleAccesses()[stack]); crossAccount != want || want < 2 {
+			if a := cfg.Accounts[stack]; a.Kind == config.KindManagement {
+				if crossAccount != 0 {
+					t.Errorf("%s: the management account has %d cross-account roles, want none", stack, crossAccount)
+				}
+				continue
+			}
+			want := len(cfg.Baseline.RoleAccesses()[stack])
+			if a := cfg.Accounts[stack]; a.Kind == config.KindApp && len(a.ECS.ExecGroups) > 0 {
+				want++ // the ECS Exec role
+			}
+			if crossAccount != want || want < 2 {
 				t.Errorf("%s has %d cross-account roles, want %d (at least full-access and read-only)", stack, crossAccount, want)
 			}
 		}
@@ -269,10 +282,16 @@ func TestDeployOrderIsLogsThenSecurityThenTheRest(t *testing.T) {
 		}
 		logs, _ := cfg.AccountOfKind(config.KindLogs)
 		sec, _ := cfg.AccountOfKind(config.KindSecurity)
-		if len(deps[logs]) != 0 || !slices.Equal(deps[sec], []string{logs}) {
-			t.Errorf("logs depends on %v and security on %v; want nothing and [%s]", deps[logs], deps[sec], logs)
+		// The organization stack, with a management account, comes first.
+		mgmt, _ := cfg.Management()
+		var first []string
+		if mgmt != "" {
+			first = []string{mgmt}
 		}
-		for _, name := range cfg.AccountNames() {
+		if len(deps[mgmt]) != 0 || !slices.Equal(deps[logs], first) || !slices.Equal(deps[sec], []string{logs}) {
+			t.Errorf("logs depends on %v and security on %v; want %v and [%s]", deps[logs], deps[sec], first, logs)
+		}
+		for _, name := range cfg.MemberAccountNames() {
 			if name != logs && name != sec && !(pos[logs] < pos[sec] && pos[sec] < pos[name]) {
 				t.Errorf("deploy order %v does not put %s before %s before %s", order, logs, sec, name)
 			}
@@ -343,6 +362,9 @@ func TestLogArchiveBucketsAndKeyAreScoped(t *testing.T) {
 				t.Errorf("%s: the policy does not start by denying non-TLS access", name)
 			}
 			for _, st := range pol.Statement[1:] {
+				if st.Effect == "Deny" {
+					continue // a deny grants nothing (ProtectObjectLock)
+				}
 				c := st.Condition["StringEquals"]
 				if len(st.Principal["Service"]) != 1 || len(st.Principal) != 1 || (c["aws:SourceArn"] == nil && c["aws:SourceAccount"] == nil) {
 					t.Errorf("%s: statement %s is not a service grant limited by source account or ARN: %+v", name, st.Sid, st)
@@ -415,6 +437,9 @@ func TestSecurityAccountHoldsUsersGroupsAndTheMFAPolicy(t *testing.T) {
 				want = append(want, crossaccount.RoleARN(awsenv.PartitionOf(cfg.Region), cfg.Accounts[a].ID, g.Access))
 			}
 			doc := parsePolicy(t, addr, p["policy"])
+			// ECS Exec: a group the config names may also assume the exec
+			// roles (checked by the IAM proof and TestECSExec...).
+			doc.Statement = slices.DeleteFunc(doc.Statement, func(s policyStatement) bool { return s.Sid == stacks.ExecAssumeSid })
 			st := doc.Statement[0]
 			statements := 1
 			if name == config.VPNGroupName {
@@ -495,15 +520,27 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 		cfg, out := f.Cfg, synthOf(t, f)
 		secName, sec := cfg.AccountOfKind(config.KindSecurity)
 		var ids []any
-		for _, n := range cfg.AccountNames() {
+		for _, n := range cfg.MemberAccountNames() {
 			ids = append(ids, cfg.Accounts[n].ID)
 		}
-		for _, name := range cfg.AccountNames() {
+		for _, name := range cfg.MemberAccountNames() {
 			s := readStack(t, out, name)
+			// The home region's resources (the default provider); every
+			// other watched region's are checked by
+			// TestRegionalBaselineInEveryWatchedRegion.
+			home := func(typ string) map[string]map[string]any {
+				rs := map[string]map[string]any{}
+				for id, r := range s.resources(typ) {
+					if r["provider"] == nil {
+						rs[id] = r
+					}
+				}
+				return rs
+			}
 			one := func(typ string) map[string]any {
-				rs := s.resources(typ)
+				rs := home(typ)
 				if len(rs) != 1 {
-					t.Fatalf("%s has %d %s, want 1", name, len(rs), typ)
+					t.Fatalf("%s has %d %s in the home region, want 1", name, len(rs), typ)
 				}
 				for _, r := range rs {
 					return r
@@ -514,20 +551,20 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 				t.Errorf("%s: GuardDuty detector %v", name, d)
 			}
 			features := map[any]any{}
-			for _, f := range s.resources("aws_guardduty_detector_feature") {
+			for _, f := range home("aws_guardduty_detector_feature") {
 				features[f["name"]] = f["status"]
 			}
 			if features["S3_DATA_EVENTS"] != "ENABLED" || features["EBS_MALWARE_PROTECTION"] != "ENABLED" {
 				t.Errorf("%s: GuardDuty features %v", name, features)
 			}
 			var standards []string
-			for _, sub := range s.resources("aws_securityhub_standards_subscription") {
+			for _, sub := range home("aws_securityhub_standards_subscription") {
 				standards = append(standards, sub["standards_arn"].(string))
 			}
 			sort.Strings(standards)
 			want := []string{
 				"arn:aws:securityhub:" + cfg.Region + "::standards/aws-foundational-security-best-practices/v/1.0.0",
-				"arn:aws:securityhub:" + cfg.Region + "::standards/cis-aws-foundations-benchmark/v/1.4.0",
+				"arn:aws:securityhub:" + cfg.Region + "::standards/cis-aws-foundations-benchmark/v/3.0.0",
 			}
 			if cfg.Baseline.SecurityHubOn() {
 				one("aws_securityhub_account")
@@ -552,8 +589,8 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 					t.Errorf("%s lacks the Config rule %s", name, id)
 				}
 			}
-			if rules["IAM_PASSWORD_POLICY"] != (name == secName) {
-				t.Errorf("%s: IAM_PASSWORD_POLICY rule present = %v; want it where the password policy is set", name, rules["IAM_PASSWORD_POLICY"])
+			if !rules["IAM_PASSWORD_POLICY"] {
+				t.Errorf("%s: no IAM_PASSWORD_POLICY rule; want it in every account (the password policy is set everywhere)", name)
 			}
 			if one("aws_ebs_encryption_by_default")["enabled"] != true {
 				t.Errorf("%s: EBS encryption by default is off", name)
@@ -565,7 +602,11 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 			one("aws_accessanalyzer_analyzer")
 			if name == secName {
 				agg, _ := json.Marshal(one("aws_config_configuration_aggregator")["account_aggregation_source"])
-				want, _ := json.Marshal(map[string]any{"account_ids": ids, "all_regions": true})
+				var regions []any
+				for _, r := range cfg.WatchedRegions() {
+					regions = append(regions, r)
+				}
+				want, _ := json.Marshal(map[string]any{"account_ids": ids, "regions": regions})
 				if string(agg) != string(want) {
 					t.Errorf("aggregator source %s, want %s", agg, want)
 				}
@@ -577,22 +618,29 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 }
 
 // TestSecurityHubSwitchAndS3DataEventsFollowConfig synthesizes once more
-// with Security Hub off and S3 data events on.
+// with Security Hub off and S3 data events off (on by default: the example
+// has them, excluding only the CloudTrail archive bucket).
 func TestSecurityHubSwitchAndS3DataEventsFollowConfig(t *testing.T) {
 	cfg := loadExample(t)
 	off := false
 	cfg.Baseline.SecurityHub = &off
-	cfg.Baseline.CloudTrail.S3DataEvents = true
-	out := synthTemp(t, cfg, stacks.Options{})
 	names := archiveNames(cfg)
+	def := synthTemp(t, cfg, stacks.Options{})
+	cfg.Baseline.CloudTrail.S3DataEvents = &off
+	out := synthTemp(t, cfg, stacks.Options{})
 	for _, name := range cfg.AccountNames() {
 		s := readStack(t, out, name)
 		if n := len(s.resources("aws_securityhub_account")) + len(s.resources("aws_securityhub_standards_subscription")); n != 0 {
 			t.Errorf("%s has %d Security Hub resources with security_hub: false", name, n)
 		}
 		for _, tr := range s.resources("aws_cloudtrail") {
+			if sel, _ := json.Marshal(tr["advanced_event_selector"]); strings.Contains(string(sel), `"AWS::S3::Object"`) {
+				t.Errorf("%s: S3 data events with s3_data_events: false: %s", name, sel)
+			}
+		}
+		for _, tr := range readStack(t, def, name).resources("aws_cloudtrail") {
 			sel, _ := json.Marshal(tr["advanced_event_selector"])
-			for _, want := range []string{`"AWS::S3::Object"`, `"not_starts_with":["arn:aws:s3:::` + names.TrailBucket + `/"`} {
+			for _, want := range []string{`"AWS::S3::Object"`, `"not_starts_with":["arn:aws:s3:::` + names.TrailBucket + `/"]`} {
 				if !strings.Contains(string(sel), want) {
 					t.Errorf("%s: event selectors %s lack %s", name, sel, want)
 				}
@@ -627,10 +675,16 @@ func TestBaselineDefaultsMirrorTheSeed(t *testing.T) {
 	if p := b.PasswordPolicy; p.MinLength != 14 || p.ReusePrevention != 24 || p.MaxAgeDays != 90 {
 		t.Errorf("password policy defaults %+v", p)
 	}
-	if b.RoleMaxSessionHours != 1 || b.CloudTrail.LogRetentionDays != 365 || !b.SecurityHubOn() || b.CloudTrail.S3DataEvents {
+	if b.RoleMaxSessionHours != 1 || b.CloudTrail.LogRetentionDays != 365 || !b.SecurityHubOn() || !b.CloudTrail.S3DataEventsOn() {
 		t.Errorf("baseline defaults %+v", b)
 	}
-	if got := b.RoleAccesses()["dev"]; !slices.Equal(got, []string{"full-access", "read-only", "billing", "dev"}) {
+	if g := b.Groups[config.SupportGroupName]; g == nil || g.Access != config.AccessSupport || !slices.Equal(g.Accounts, cfg.AccountNames()) {
+		t.Errorf("default group %s = %+v, want support access in every account", config.SupportGroupName, g)
+	}
+	if l := b.LogBuckets; l.ObjectLockMode != "COMPLIANCE" || l.ObjectLockDays != 365 || b.Macie {
+		t.Errorf("object lock / macie defaults %+v macie=%v", l, b.Macie)
+	}
+	if got := b.RoleAccesses()["dev"]; !slices.Equal(got, []string{"full-access", "read-only", "billing", "dev", "support"}) {
 		t.Errorf("dev gets roles %v", got)
 	}
 }

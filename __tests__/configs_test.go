@@ -249,6 +249,11 @@ func TestFixturesCoverWhatTheyClaim(t *testing.T) {
 			if services(cfg, func(s *config.Service) bool { return s.Path != "" }) == 0 {
 				t.Error("no service routed by path pattern")
 			}
+			if !slices.ContainsFunc(appAccounts(cfg), func(n string) bool {
+				return cfg.Accounts[n].DatabaseEnabled() && !cfg.Accounts[n].CacheEnabled()
+			}) {
+				t.Error("no environment with a database but no Redis (data stores on demand)")
+			}
 		},
 		"minimal": func(t *testing.T, cfg *config.Config) {
 			if n := len(appAccounts(cfg)); n != 1 {
@@ -259,6 +264,9 @@ func TestFixturesCoverWhatTheyClaim(t *testing.T) {
 			}
 			if n := services(cfg, func(s *config.Service) bool { return s.UseDatabase }); n != 0 {
 				t.Errorf("%d services use the database, want none", n)
+			}
+			if n := services(cfg, func(s *config.Service) bool { return s.UseCache }); n != 0 {
+				t.Errorf("%d services use Redis, want none: the fixture shows an environment without data stores", n)
 			}
 		},
 	}

@@ -81,7 +81,18 @@ func TestDiagramShowsEachConfigsArchitecture(t *testing.T) {
 			}
 			if a.Kind == config.KindApp {
 				env := envName(cfg, name)
-				want = append(want, mermaidID(name)+"_vpc <-->|VPC peering| "+mermaidID(shared)+"_vpc", "Aurora "+env, "Redis "+env, a.Database.Engine)
+				want = append(want, mermaidID(name)+"_vpc <-->|VPC peering| "+mermaidID(shared)+"_vpc")
+				// Data stores only where the config enables them.
+				if a.DatabaseEnabled() {
+					want = append(want, "Aurora "+env, a.Database.Engine)
+				} else if strings.Contains(m, "Aurora "+env+"<") {
+					t.Errorf("the diagram shows Aurora %s, which the config does not enable", env)
+				}
+				if a.CacheEnabled() {
+					want = append(want, "Redis "+env)
+				} else if strings.Contains(m, "Redis "+env+"<") {
+					t.Errorf("the diagram shows Redis %s, which the config does not enable", env)
+				}
 				for _, svc := range a.ServiceNames() {
 					want = append(want, "ECS service "+env+"-"+svc)
 				}
@@ -149,8 +160,12 @@ func inventoryMatches(t *testing.T, f fixture) {
 		}
 		env := envName(cfg, name)
 		wantSize(t, printed[name], "EC2 "+env+"-ecs-hosts", fmt.Sprintf("%s, min %d, max %d", a.ECS.InstanceType, a.ECS.MinSize, a.ECS.MaxSize))
-		wantSize(t, printed[name], "Aurora "+env, fmt.Sprintf("%d x %s", a.Database.Instances, a.Database.InstanceClass))
-		wantSize(t, printed[name], "Redis "+env, fmt.Sprintf("%d x %s", *a.Cache.Replicas+1, a.Cache.NodeType))
+		if a.DatabaseEnabled() {
+			wantSize(t, printed[name], "Aurora "+env, fmt.Sprintf("%d x %s", a.Database.Instances, a.Database.InstanceClass))
+		}
+		if a.CacheEnabled() {
+			wantSize(t, printed[name], "Redis "+env, fmt.Sprintf("%d x %s", *a.Cache.Replicas+1, a.Cache.NodeType))
+		}
 		for _, svc := range a.ServiceNames() {
 			s := a.Services[svc]
 			wantSize(t, printed[name], "ECS service "+env+"-"+svc, fmt.Sprintf("desired %d, min %d, max %d, %d CPU / %d MiB", s.DesiredCount, s.MinCount, s.MaxCount, s.CPU, s.Memory))

@@ -52,15 +52,24 @@ func expectedFlows(cfg *config.Config) []reach.Flow {
 			s := a.Services[svc]
 			tasks := name + " " + svc + " tasks"
 			add(name+" "+s.LoadBalancer+" ALB", tasks, true)
-			add(tasks, name+" Aurora", s.UseDatabase)
-			add(tasks, name+" Redis", s.UseCache)
+			// A store the environment does not have has no flows.
+			if a.DatabaseEnabled() {
+				add(tasks, name+" Aurora", s.UseDatabase)
+			}
+			if a.CacheEnabled() {
+				add(tasks, name+" Redis", s.UseCache)
+			}
 			add(tasks, reach.AWSAPI.Label, true)
 			add(tasks, reach.S3.Label, true)
 		}
 		add(name+" ECS hosts", reach.AWSAPI.Label, true)
 		add(vpnClients, name+" internal ALB", true)
-		add(vpnClients, name+" Aurora", a.DataOverVPN())
-		add(vpnClients, name+" Redis", a.DataOverVPN())
+		if a.DatabaseEnabled() {
+			add(vpnClients, name+" Aurora", a.DataOverVPN())
+		}
+		if a.CacheEnabled() {
+			add(vpnClients, name+" Redis", a.DataOverVPN())
+		}
 		add(name+" persistence tier", "the internet, either way", false)
 		add("the internet", "network ACLs of "+name, false)
 	}

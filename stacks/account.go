@@ -5,6 +5,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/alarms"
+	"github.com/acme/landing-zone/constructs/audit"
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/awsenv"
@@ -49,6 +50,12 @@ type Options struct {
 	// only `landing-zone access` sets it, to show the whole table of a
 	// config whose questions fail.
 	SkipAccess bool
+	// Retiring synthesizes one app account's stacks (its account stack and
+	// bootstrap-<account>) for their last apply before destroy: protections
+	// off, final snapshots on, secrets deleted at once, and with Empty,
+	// buckets and zones emptied (stacks/retire.go, help/retire.md). The
+	// zero value retires nothing; other accounts' stacks are unchanged.
+	Retiring Retiring
 	// Extend, for tests only, runs after every stack is built, to add
 	// resources the product never makes (e.g. to prove a guardrail fires).
 	Extend func(*Landing)
@@ -74,6 +81,8 @@ type Account struct {
 	Chain ci.Chain
 	// Topics are the account's alarm topics (addMonitoring).
 	Topics *alarms.Topics
+	// Audit is the account's security baseline (addBaseline).
+	Audit  *audit.Audit
 	logKey *kms.Key
 }
 
@@ -114,6 +123,24 @@ func (a *Account) Tags() map[string]string {
 		"ManagedBy":   ManagedBy,
 		"SourceRepo":  a.Config.SourceRepo,
 	}
+}
+
+// RegionProvider returns the stack's provider for another region of its
+// account, aliased by the region's name and made on first use with the
+// default provider's credentials and roles; nil for the home region, whose
+// resources use the default provider. Resources there take it in their
+// Provider field, or all at once with tf.UseProvider.
+func (a *Account) RegionProvider(region string) provider.AwsProvider {
+	if region == a.Config.Region {
+		return nil
+	}
+	id := "aws-" + region // the same construct as regionProvider's
+	if p, ok := a.Stack.Node().TryFindChild(tf.S(id)).(provider.AwsProvider); ok && p != nil {
+		return p
+	}
+	p := a.newProvider(id, region, a.Spec, a.Chain.Default)
+	p.SetRegion(tf.S(region))
+	return p
 }
 
 func (a *Account) provider() {
@@ -178,13 +205,16 @@ func (a *Account) backend(kind backendKind) {
 		cdktf.NewLocalBackend(a.Stack, &cdktf.LocalBackendConfig{Path: tf.S("../../../bootstrap-state/" + a.StackName + ".tfstate")})
 	default:
 		n := a.StateNames()
+		lock := a.Config.State
 		c := &cdktf.S3BackendConfig{
-			Bucket:        tf.S(n.Bucket),
-			Key:           tf.S(a.StateKey()),
-			Region:        tf.S(a.Config.Region),
-			DynamodbTable: tf.S(n.Table),
-			Encrypt:       tf.B(true),
-			KmsKeyId:      tf.S(a.Env().ARN("kms", "alias/"+n.KeyAlias)),
+			Bucket:   tf.S(n.Bucket),
+			Key:      tf.S(a.StateKey()),
+			Region:   tf.S(a.Config.Region),
+			Encrypt:  tf.B(true),
+			KmsKeyId: tf.S(a.Env().ARN("kms", "alias/"+n.KeyAlias)),
+		}
+		if lock.LocksWithDynamoDB() {
+			c.DynamodbTable = tf.S(n.Table)
 		}
 		// The backend takes one role: CI's chains have none, people's one.
 		if len(a.Chain.Backend) > 1 {
@@ -198,7 +228,10 @@ func (a *Account) backend(kind backendKind) {
 			// region list, answer only path-style URLs, and s3rver knows
 			// only its own static key.
 			c.AssumeRole = nil
-			c.Endpoints = &cdktf.S3BackendEndpointConfig{S3: tf.S(e.S3), Dynamodb: tf.S(e.DynamoDB)}
+			c.Endpoints = &cdktf.S3BackendEndpointConfig{S3: tf.S(e.S3)}
+			if lock.LocksWithDynamoDB() {
+				c.Endpoints.Dynamodb = tf.S(e.DynamoDB)
+			}
 			c.AccessKey, c.SecretKey = tf.S(e.AccessKey), tf.S(e.SecretKey)
 			c.UsePathStyle = tf.B(true)
 			c.SkipCredentialsValidation = tf.B(true)
@@ -207,6 +240,12 @@ func (a *Account) backend(kind backendKind) {
 			c.SkipRegionValidation = tf.B(true)
 		}
 		cdktf.NewS3Backend(a.Stack, c)
+		if lock.LocksWithS3() {
+			// S3 native locking (Terraform 1.10+): a conditional PUT of
+			// "<key>.tflock". cdktf 0.20's S3BackendConfig has no field
+			// for it.
+			a.Stack.AddOverride(tf.S("terraform.backend.s3.use_lockfile"), true)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/landing-zone/constructs/alb"
 	"github.com/acme/landing-zone/constructs/aurora"
+	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/cwagent"
 	"github.com/acme/landing-zone/constructs/dns"
 	"github.com/acme/landing-zone/constructs/ecr"
@@ -21,6 +22,7 @@ import (
 	"github.com/acme/landing-zone/constructs/peering"
 	"github.com/acme/landing-zone/constructs/redis"
 	"github.com/acme/landing-zone/constructs/secrets"
+	"github.com/acme/landing-zone/constructs/waf"
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
@@ -32,6 +34,7 @@ type App struct {
 	*Network
 	DNS         *dns.DNS
 	PublicALB   *alb.ALB
+	WAF         *waf.WAF // in front of PublicALB (help/waf.md)
 	InternalALB *alb.ALB
 	Cluster     *ecscluster.Cluster
 	Database    *aurora.Cluster
@@ -57,6 +60,10 @@ func NewAppAccount(n *Network) *App {
 		Name: publicALBName(cfg, n.Name), VPC: vpc, Tier: network.Public,
 		CertificateARN: a.DNS.CertificateARN, LogBucket: logs, LogPrefix: "public", DeletionProtection: prod,
 	})
+	a.WAF = waf.New(a.Stack, "waf-public", waf.Props{
+		Name: publicALBName(cfg, n.Name), ResourceARN: a.PublicALB.ARN, Block: acct.WAF.Blocks(),
+		RateLimit: acct.WAF.RateLimit, LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays,
+	})
 	a.InternalALB = alb.New(a.Stack, "alb-internal", alb.Props{
 		Name: env + "-internal", Internal: true, VPC: vpc, Tier: network.PrivateApp,
 		// The management VPC reaches internal services over the peering (VPN
@@ -69,12 +76,18 @@ func NewAppAccount(n *Network) *App {
 		Files:  []string{"/var/log/ecs/ecs-agent.log", "/var/log/ecs/ecs-init.log", "/var/log/cloud-init-output.log", "/var/log/dnf.log"},
 		LogKey: a.LogKey(), RetentionDays: acct.ECS.LogRetentionDays,
 	})
+	var exec *ecscluster.ExecProps
+	if acct.ExecOn() {
+		exec = &ecscluster.ExecProps{LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays}
+	}
 	a.Cluster = ecscluster.New(a.Stack, "ecs", ecscluster.Props{
 		Name: env, VPC: vpc, Tier: network.PrivateApp,
 		InstanceType: acct.ECS.InstanceType, MinSize: acct.ECS.MinSize, MaxSize: acct.ECS.MaxSize,
 		AgentParameter: agent.Parameter, HostStatements: agent.Statements,
 		RefreshSchedule: ecscluster.WeeklyCron(acct.ECS.HostRefresh),
+		Exec:            exec,
 	})
+	a.addExecRole()
 	a.addDataStores(prod)
 	a.SecretsKey = kms.New(a.Stack, "secrets-key", kms.Props{
 		Alias: env + "-secrets", Description: "Encrypts the service secrets of " + env,
@@ -88,6 +101,25 @@ func NewAppAccount(n *Network) *App {
 }
 
 func (a *App) envName() string { return envName(a.Config, a.Name) }
+
+// addExecRole makes the role that the members of the groups named in
+// ecs.exec_groups assume, with MFA, to run ECS Exec on the cluster's tasks
+// (help/ecs-exec.md); their group policies name it (addIAMUsers).
+func (a *App) addExecRole() {
+	e := a.Cluster.Exec
+	if e == nil {
+		return
+	}
+	_, sec := a.Config.AccountOfKind(config.KindSecurity)
+	r := crossaccount.NewCustom(a.Stack, "ecs-exec-role", crossaccount.CustomProps{
+		Name: ecscluster.ExecRoleName(a.Cluster.Name), TrustedAccountID: sec.ID,
+		Description: "ECS Exec into the containers of " + a.Cluster.Name + ", for the groups " + strings.Join(a.Spec.ECS.ExecGroups, ", ") + " of account " + sec.ID,
+		Statements:  e.OperatorStatements(ecsservice.ContainerName), PolicyName: "ecs-exec",
+		MaxSessionHours: a.Config.Baseline.RoleMaxSessionHours,
+	})
+	a.Output("ecs_exec_role_arn", "Role that ecs.exec_groups assume with MFA to run ECS Exec (help/ecs-exec.md)", r.ARN)
+	a.Output("ecs_exec_log_group", "Log group holding every ECS Exec session", e.LogGroup.Name)
+}
 
 // envName prefixes an app environment's resource names.
 func envName(cfg *config.Config, account string) string { return cfg.NamePrefix + "-" + account }
@@ -120,7 +152,7 @@ func DatabaseUserSetup(cfg *config.Config, account string) (string, error) {
 			users = append(users, aurora.UserName(name))
 		}
 	}
-	if len(users) == 0 {
+	if len(users) == 0 || !acct.DatabaseEnabled() {
 		return "# No service of " + account + " uses the database.\n", nil
 	}
 	id := envName(cfg, account)
@@ -141,19 +173,29 @@ func (a *App) addDataStores(prod bool) {
 	if len(a.Chain.Default) > 0 {
 		setupRole = a.Chain.Default[0] // a person's deploy_role; CI is already in the account
 	}
-	a.Database = aurora.New(a.Stack, "db", aurora.Props{
-		Users: users, SetupRole: setupRole,
-		Name: a.envName(), Engine: db.Engine, EngineVersion: db.EngineVersion,
-		InstanceClass: db.InstanceClass, Instances: db.Instances, VPC: vpc, Tier: network.PrivatePersistence,
-		DatabaseName: db.DatabaseName, BackupRetentionDays: db.BackupRetentionDays, DeletionProtection: prod,
-		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays,
-	})
+	// Each store exists only where a service uses it or the config asks
+	// for it (database.enabled, cache.enabled); deleting one keeps a final
+	// snapshot unless skip_final_snapshot (help/backup-restore.md).
+	if acct.DatabaseEnabled() {
+		a.Database = aurora.New(a.Stack, "db", aurora.Props{
+			Users: users, SetupRole: setupRole,
+			Name: a.envName(), Engine: db.Engine, EngineVersion: db.EngineVersion,
+			InstanceClass: db.InstanceClass, Instances: db.Instances, VPC: vpc, Tier: network.PrivatePersistence,
+			DatabaseName: db.DatabaseName, BackupRetentionDays: db.BackupRetentionDays,
+			DeletionProtection: acct.DatabaseDeletionProtection(), SkipFinalSnapshot: db.SkipFinalSnapshot,
+			KeyStatements: backupKeyStatements(a.Config),
+			LogKey:        a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays,
+		})
+	}
 	c := acct.Cache
-	a.Cache = redis.New(a.Stack, "cache", redis.Props{
-		Name: a.envName(), NodeType: c.NodeType, Replicas: *c.Replicas, EngineVersion: c.EngineVersion,
-		SnapshotRetentionDays: c.SnapshotRetentionDays, MaintenanceWindow: c.MaintenanceWindow,
-		VPC: vpc, Tier: network.PrivatePersistence,
-	})
+	if acct.CacheEnabled() {
+		a.Cache = redis.New(a.Stack, "cache", redis.Props{
+			Name: a.envName(), NodeType: c.NodeType, Replicas: *c.Replicas, EngineVersion: c.EngineVersion,
+			SnapshotRetentionDays: c.SnapshotRetentionDays, MaintenanceWindow: c.MaintenanceWindow,
+			SkipFinalSnapshot: c.SkipFinalSnapshot,
+			VPC:               vpc, Tier: network.PrivatePersistence,
+		})
+	}
 }
 
 func (a *App) addService(name string, s *config.Service, priority int, prod bool) {
@@ -197,7 +239,7 @@ func (a *App) addService(name string, s *config.Service, priority int, prod bool
 		LoadBalancer: lb, HostHeader: host, PathPattern: s.Path, Priority: priority,
 		Env: env, Secrets: secretRefs, ExecutionStatements: execGrants, TaskStatements: taskGrants,
 		LogKey: a.LogKey(), LogRetentionDays: acct.ECS.LogRetentionDays, ZeroDowntime: prod,
-		After: after,
+		After: after, WritableRoot: !s.ReadOnlyRoot(), User: s.User,
 	})
 	if s.UseDatabase {
 		a.Database.AllowFrom(name, svc.SecurityGroup)
@@ -257,11 +299,15 @@ func (a *App) appOutputs() {
 	a.Output("internal_alb_dns_name", "DNS name of the internal load balancer", a.InternalALB.DNSName)
 	a.Output("ecs_cluster_name", "ECS cluster name", a.Cluster.Name)
 	a.Output("service_urls", "URL of each service", a.ServiceURLs)
-	a.Output("db_endpoint", "Aurora writer endpoint", a.Database.Endpoint)
-	a.Output("db_reader_endpoint", "Aurora reader endpoint", a.Database.ReaderEndpoint)
-	a.Output("db_secret_arn", "ARN of the RDS-managed master secret, for the user setup only: services connect as their own users (the value stays in Secrets Manager)", a.Database.SecretARN)
-	a.Output("redis_endpoint", "Redis primary endpoint (TLS, IAM authentication)", a.Cache.PrimaryEndpoint)
-	a.Output("redis_user", "Redis user that services authenticate as with IAM", a.Cache.User)
+	if a.Database != nil {
+		a.Output("db_endpoint", "Aurora writer endpoint", a.Database.Endpoint)
+		a.Output("db_reader_endpoint", "Aurora reader endpoint", a.Database.ReaderEndpoint)
+		a.Output("db_secret_arn", "ARN of the RDS-managed master secret, for the user setup only: services connect as their own users (the value stays in Secrets Manager)", a.Database.SecretARN)
+	}
+	if a.Cache != nil {
+		a.Output("redis_endpoint", "Redis primary endpoint (TLS, IAM authentication)", a.Cache.PrimaryEndpoint)
+		a.Output("redis_user", "Redis user that services authenticate as with IAM", a.Cache.User)
+	}
 	a.Output("public_zone_name_servers", "Name servers to delegate "+a.DNS.Zone+" to from the parent zone", a.DNS.NameServers)
 	a.Output("certificate_arn", "Validated ACM certificate for the environment's names", a.DNS.CertificateARN)
 }

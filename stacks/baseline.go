@@ -8,12 +8,19 @@ import (
 
 	"github.com/acme/landing-zone/constructs/audit"
 	"github.com/acme/landing-zone/constructs/crossaccount"
+	"github.com/acme/landing-zone/constructs/ecscluster"
 	"github.com/acme/landing-zone/constructs/iamusers"
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/macie"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/iam"
 )
+
+// ExecAssumeSid is the statement of a group's policy that lets its members
+// assume the ECS Exec roles of the environments that name the group.
+const ExecAssumeSid = "AssumeECSExecRoles"
 
 // addBaseline gives every account stack the security baseline (see
 // help/security-baseline.md) and orders the stacks so that `cdktf deploy
@@ -36,9 +43,15 @@ func (l *Landing) addBaseline() map[*Account]*loggroup.Group {
 	accesses := cfg.Baseline.RoleAccesses()
 	roles := map[string]*crossaccount.Roles{}
 	for _, a := range accounts {
+		var deny []iam.Statement
+		if a.Spec.Kind == config.KindApp {
+			// ECS Exec only through the exec role (help/ecs-exec.md).
+			deny = ecscluster.DirectAccessDenies(a.Env())
+		}
 		roles[a.Name] = crossaccount.New(a.Stack, "cross-account", crossaccount.Props{
 			TrustedAccountID: l.Security.Spec.ID,
 			Accesses:         accesses[a.Name], MaxSessionHours: cfg.Baseline.RoleMaxSessionHours,
+			Deny: deny,
 		})
 		var arns []string
 		for _, access := range accesses[a.Name] {
@@ -91,6 +104,8 @@ func (a *Account) addLogArchive(names logarchive.Names, sources []logarchive.Sou
 	archive := logarchive.New(a.Stack, "log-archive", logarchive.Props{
 		Names: names, Sources: sources, Auditors: auditors,
 		TransitionDays: l.TransitionDays, StorageClass: l.StorageClass, ExpireDays: l.ExpireDays,
+		ObjectLockMode: l.ObjectLockMode, ObjectLockDays: l.ObjectLockDays,
+		DeployRoleARN: a.Spec.DeployRoleARN(a.Env().Partition),
 	})
 	a.Output("cloudtrail_bucket", "Bucket receiving every account's CloudTrail logs", names.TrailBucket)
 	a.Output("config_bucket", "Bucket receiving every account's AWS Config history", names.ConfigBucket)
@@ -111,6 +126,15 @@ func (a *Account) addIAMUsers() {
 			arns = append(arns, crossaccount.RoleARN(a.Env().Partition, a.Config.Accounts[acct].ID, g.Access))
 		}
 		group := iamusers.Group{Name: name, RoleARNs: arns}
+		if execs := a.Config.ExecAccounts(name); len(execs) > 0 {
+			// The ECS Exec roles of the environments whose ecs.exec_groups
+			// name the group (help/ecs-exec.md).
+			var roles []string
+			for _, acct := range execs {
+				roles = append(roles, a.Env().Partition.Role(a.Config.Accounts[acct].ID, ecscluster.ExecRoleName(envName(a.Config, acct))))
+			}
+			group.Statements = append(group.Statements, iam.Allow(ExecAssumeSid, []string{"sts:AssumeRole"}, roles...).WithMFA())
+		}
 		if name == config.VPNGroupName {
 			_, shared := a.Config.AccountOfKind(config.KindShared)
 			group.Statements = vpn.DownloadOwnProfile(vpnProfileBucket(a.Config), a.Config.Region, shared.ID)
@@ -134,24 +158,35 @@ func (a *Account) addIAMUsers() {
 }
 
 // addAudit makes the account's trail, Config recorder, GuardDuty, Security
-// Hub and account settings, and returns the trail's local log group. The
-// password policy is set where users live.
+// Hub and account settings (the password policy included), and returns the
+// trail's local log group.
 func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securityID string, after []cdktf.ITerraformDependable, isSecurity bool) *loggroup.Group {
 	b := a.Config.Baseline
 	p := audit.Props{
 		Name: a.baselineName(), Archive: archive, LogKey: a.LogKey(),
 		LogRetentionDays:    b.CloudTrail.LogRetentionDays,
-		S3DataEvents:        b.CloudTrail.S3DataEvents,
+		S3DataEvents:        b.CloudTrail.S3DataEventsOn(),
 		AggregatorAccountID: securityID,
 		DisableSecurityHub:  !b.SecurityHubOn(),
 		After:               after,
 	}
+	// The password policy in every account (CIS 1.8, 1.9): users live in
+	// the security account, but an administrator can create one anywhere.
+	pp := b.PasswordPolicy
+	p.PasswordPolicy = &audit.PasswordPolicy{MinLength: pp.MinLength, ReusePrevention: pp.ReusePrevention, MaxAgeDays: pp.MaxAgeDays}
+	// The regional baseline in every watched region (help/regions.md).
+	for _, r := range a.Config.OtherWatchedRegions() {
+		p.Regions = append(p.Regions, audit.Region{Name: r, Provider: a.RegionProvider(r)})
+	}
 	if isSecurity {
-		pp := b.PasswordPolicy
-		p.PasswordPolicy = &audit.PasswordPolicy{MinLength: pp.MinLength, ReusePrevention: pp.ReusePrevention, MaxAgeDays: pp.MaxAgeDays}
 		p.AggregateAccountIDs = accountIDs
+		p.AggregateRegions = a.Config.WatchedRegions()
 	}
 	au := audit.New(a.Stack, "audit", p)
+	if b.Macie {
+		macie.New(a.Stack, "macie", macie.Props{})
+	}
+	a.Audit = au
 	a.Output("cloudtrail_arn", "This account's multi-region trail", au.TrailARN)
 	a.Output("cloudtrail_log_group_name", "Local CloudWatch copy of the trail", au.TrailLogGroup.Name)
 	a.Output("guardduty_detector_id", "GuardDuty detector", au.Detector.Id())

@@ -27,6 +27,7 @@ func (l *Landing) addCI(registry *ecr.Registry) {
 		o := githuboidc.New(a.Stack, "github", githuboidc.Props{
 			Repo: cfg.SourceRepo, Environment: a.StackName,
 			StateBucket: n.Bucket, LockTable: n.Table, StateKeyAlias: n.KeyAlias,
+			StateKey:       a.StateKey(),
 			PlanAssumes:    planAssumes,
 			PlanParameters: []string{ProductParameters(cfg, a.Spec.ID), PublicParameters(cfg)},
 		})

@@ -83,12 +83,16 @@ func (a *App) watchApp(w *monitoring.Watcher) {
 	d := w.NewDashboard()
 	w.LoadBalancer("public-alb", a.PublicALB.ArnSuffix)
 	w.LoadBalancer("internal-alb", a.InternalALB.ArnSuffix)
+	w.WebACL("waf-public", a.WAF.Name, a.Config.Region, a.WAF.RuleMetrics, a.WAF.Block, acct.WAF.AlarmThreshold)
 	d.Graph("Load balancer requests and 5xx", "Sum",
 		[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", a.PublicALB.ArnSuffix},
 		[]any{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", a.PublicALB.ArnSuffix},
 		[]any{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", a.InternalALB.ArnSuffix},
 		[]any{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", a.InternalALB.ArnSuffix})
 	var cpu, mem [][]any
+	var urls *monitoring.Watcher // in us-east-1 (healthCheckWatcher)
+	urlsDone := func() {}
+	defer func() { urlsDone() }()
 	for _, name := range acct.ServiceNames() {
 		svc, s := a.Services[name], acct.Services[name]
 		lb := a.PublicALB
@@ -96,8 +100,11 @@ func (a *App) watchApp(w *monitoring.Watcher) {
 			lb = a.InternalALB
 		}
 		w.Service("svc-"+name, svc.Name, a.Cluster.Name, lb.ArnSuffix, svc.TargetGroupArnSuffix)
-		if s.LoadBalancer == config.LBPublic && a.Config.Region == "us-east-1" {
-			w.URL("url-"+name, s.Host+"."+a.DNS.Zone, s.HealthCheckPath)
+		if s.LoadBalancer == config.LBPublic {
+			if urls == nil {
+				urls, urlsDone = a.healthCheckWatcher(w)
+			}
+			urls.URL("url-"+name, s.Host+"."+a.DNS.Zone, s.HealthCheckPath)
 		}
 		cpu = append(cpu, []any{"AWS/ECS", "CPUUtilization", "ClusterName", a.Cluster.Name, "ServiceName", svc.Name})
 		mem = append(mem, []any{"AWS/ECS", "MemoryUtilization", "ClusterName", a.Cluster.Name, "ServiceName", svc.Name})
@@ -114,14 +121,18 @@ func (a *App) watchApp(w *monitoring.Watcher) {
 		[]any{cwagent.Namespace, "disk_used_percent", "AutoScalingGroupName", hosts},
 		[]any{"AWS/ECS", "CPUReservation", "ClusterName", a.Cluster.Name},
 		[]any{"AWS/ECS", "MemoryReservation", "ClusterName", a.Cluster.Name})
-	w.Database(a.Database.ID, a.Database.Instances > 1)
-	d.Graph("Aurora CPU % and connections", "Maximum",
-		[]any{"AWS/RDS", "CPUUtilization", "DBClusterIdentifier", a.Database.ID},
-		[]any{"AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", a.Database.ID})
-	w.Cache(a.Cache.ID, a.Cache.Replicas)
-	d.Graph("Redis CPU % and memory %", "Average",
-		[]any{"AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", a.Cache.ID + "-001"},
-		[]any{"AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", a.Cache.ID + "-001"})
+	if a.Database != nil {
+		w.Database(a.Database.ID, a.Database.Instances > 1)
+		d.Graph("Aurora CPU % and connections", "Maximum",
+			[]any{"AWS/RDS", "CPUUtilization", "DBClusterIdentifier", a.Database.ID},
+			[]any{"AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", a.Database.ID})
+	}
+	if a.Cache != nil {
+		w.Cache(a.Cache.ID, a.Cache.Replicas)
+		d.Graph("Redis CPU % and memory %", "Average",
+			[]any{"AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", a.Cache.ID + "-001"},
+			[]any{"AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", a.Cache.ID + "-001"})
+	}
 	var nat [][]any
 	for _, id := range a.VPC.NATGatewayIDs {
 		nat = append(nat, []any{"AWS/NATGateway", "BytesOutToDestination", "NatGatewayId", id},

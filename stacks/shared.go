@@ -161,8 +161,12 @@ func (a *App) addPeeringRoles(shared *Network) {
 func (a *App) allowOperators(mgmt *network.Vpc) {
 	for _, s := range mgmt.Select(network.Public) {
 		name := "vpn-" + s.AZ
-		a.Database.AllowFromCIDR(name, s.CIDR)
-		a.Cache.AllowFromCIDR(name, s.CIDR)
+		if a.Database != nil {
+			a.Database.AllowFromCIDR(name, s.CIDR)
+		}
+		if a.Cache != nil {
+			a.Cache.AllowFromCIDR(name, s.CIDR)
+		}
 	}
 }
 

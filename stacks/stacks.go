@@ -17,10 +17,12 @@ import (
 // Landing holds every stack's handles.
 type Landing struct {
 	Bootstrap []*Account
-	Logs      *Account
-	Security  *Account
-	Shared    *Network
-	Apps      []*App
+	// Organization is the management account's stack, nil without one.
+	Organization *Account
+	Logs         *Account
+	Security     *Account
+	Shared       *Network
+	Apps         []*App
 }
 
 // Network is an account stack that has a VPC.
@@ -30,7 +32,7 @@ type Network struct {
 }
 
 // Build adds every stack for cfg to app: a bootstrap stack per account, then
-// logs, security, shared-services and the app accounts. The passes after
+// the organization (with a management account: help/organization.md), logs, security, shared-services and the app accounts. The passes after
 // that take what earlier passes made as arguments, so their order is the
 // data's: monitoring watches the trails of the baseline and the VPN server,
 // CI pushes to the registry of shared services.
@@ -39,8 +41,12 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	for _, name := range cfg.AccountNames() {
 		l.Bootstrap = append(l.Bootstrap, NewBootstrap(app, cfg, name, opts))
 	}
+	l.Organization = NewOrganization(app, cfg, opts)
 	logsName, _ := cfg.AccountOfKind(config.KindLogs)
 	l.Logs = newAccount(app, cfg, logsName, logsName, remoteState, opts)
+	if l.Organization != nil {
+		l.Logs.Stack.AddDependency(l.Organization.Stack) // the organization deploys first
+	}
 	secName, _ := cfg.AccountOfKind(config.KindSecurity)
 	l.Security = newAccount(app, cfg, secName, secName, remoteState, opts)
 	sharedName, _ := cfg.AccountOfKind(config.KindShared)
@@ -51,9 +57,12 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 		}
 	}
 	trails := l.addBaseline()
+	l.addBackups()
 	server, registry := l.addSharedServices()
 	l.addCI(registry)
 	l.addMonitoring(trails, server)
+	l.addFindings()
+	l.retire(opts.Retiring)
 	if opts.Extend != nil {
 		opts.Extend(l)
 	}

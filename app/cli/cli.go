@@ -1,5 +1,6 @@
 // Package cli runs the operator subcommands of the landing-zone binary:
-// help, validate, diagram, inventory, schema, reach, access and db-users.
+// help, validate, diagram, inventory, schema, reach, access, db-users,
+// cost and cis.
 // With no arguments the
 // binary synthesizes (that is what cdktf runs), and main never calls in
 // here; this package does not own the synth path. Entry point: Run.
@@ -29,7 +30,7 @@ import (
 )
 
 // Commands are the subcommands, by name.
-var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach", "access", "db-users", "cost"}
+var Commands = []string{"help", "validate", "diagram", "inventory", "schema", "reach", "access", "db-users", "cost", "cis", "retire"}
 
 const usage = `usage: landing-zone [COMMAND [ARGS]]
 
@@ -55,6 +56,15 @@ Commands:
   cost [-dir DIR] [-base DIR] [-json|-markdown] [-nat-gb N] [-alb-lcu N] [-aurora-gb N]
                             monthly estimate per stack and resource class from
                             the price table (help cost); -base: the change
+  retire ACCOUNT [--empty-buckets [--yes]] [--i-understand-this-destroys-prod]
+         [-synth] [-out DIR] [-write-config FILE] [-plan]
+                            the guarded, ordered steps that destroy an app
+                            account's stacks (help retire); -plan proves the
+                            destroy offline
+  cis [-dir DIR] [-json] [-report-only]
+                            CIS AWS Foundations v3.0.0: every control HOLD,
+                            FAIL, MANUAL or N/A with evidence (help cis);
+                            fails if a control fails
 `
 
 // Run runs one subcommand and returns the exit code: 0 done, 1 failed, 2
@@ -84,6 +94,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = dbUsersCmd(args[1:], stdout)
 	case "cost":
 		err = costCmd(args[1:], stdout, stderr)
+	case "cis":
+		err = cisCmd(args[1:], stdout, stderr)
+	case "retire":
+		err = retireCmd(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "landing-zone: unknown command %q\n\n%s", args[0], usage)
 		return 2

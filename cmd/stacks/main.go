@@ -2,8 +2,11 @@
 // account IDs, as JSON, for CI workflows: `go run ./cmd/stacks`. It reads
 // only the config (LZ_CONFIG, default config.yaml), so it needs no Node.
 //
+// The management account's organization stack, which CI never runs, is
+// listed only with -kind management or -one management.
+//
 // With -kind K it prints only the stacks of that kind (logs, security,
-// shared-services, app) as a JSON list, for a workflow's matrix; with -one
+// shared-services, app, management) as a JSON list, for a workflow's matrix; with -one
 // K the single stack of that kind as one JSON object.
 package main
 
@@ -38,6 +41,12 @@ func main() {
 	out := []stack{}
 	for _, name := range cfg.AccountNames() {
 		a := cfg.Accounts[name]
+		// CI has no role in the management account: its organization stack
+		// is deployed by a person (help/organization.md), and listed only
+		// when asked for by kind.
+		if a.Kind == config.KindManagement && *kind != a.Kind && *one != a.Kind {
+			continue
+		}
 		if (*kind == "" || a.Kind == *kind) && (*one == "" || a.Kind == *one) {
 			out = append(out, stack{name, a.ID, cfg.Region, a.Kind, a.Profile == config.ProfileProd})
 		}

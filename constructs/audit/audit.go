@@ -1,11 +1,12 @@
 // Package audit makes the audit and threat-detection baseline of one
 // account: a multi-region CloudTrail trail delivered to the logs account and
-// copied to a local log group; AWS Config recording every resource with a
-// CIS subset of managed rules; a GuardDuty detector; Security Hub with the
-// CIS and AWS Foundational Security Best Practices standards; and the
-// account-wide settings (EBS encryption by default, the S3 account public
-// access block, an IAM Access Analyzer and, where users live, the password
-// policy). In the security account it also makes the AWS Config aggregator.
+// copied to a local log group; AWS Config's CIS subset of managed rules;
+// the regional baseline (regionalbaseline: GuardDuty, the Config recorder,
+// Security Hub, an IAM Access Analyzer, EBS encryption by default, the
+// locked default VPC) in the stack's region and every other watched
+// region; and the account-wide settings (the S3 account public access block
+// and the IAM password policy). In the security account it
+// also makes the AWS Config aggregator.
 //
 // It does not own the buckets or key the trail and recorder write to (see
 // logarchive), the cross-account roles (see crossaccount) or the users (see
@@ -14,22 +15,19 @@ package audit
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/accessanalyzeranalyzer"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudtrail"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationaggregator"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorder"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ebsencryptionbydefault"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetectorfeature"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamaccountpasswordpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3accountpublicaccessblock"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubstandardssubscription"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/loggroup"
+	"github.com/acme/landing-zone/constructs/regionalbaseline"
 	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/iam"
@@ -38,10 +36,6 @@ import (
 
 // DefaultLogRetentionDays keeps the local copy of the trail a year.
 const DefaultLogRetentionDays = 365
-
-// FindingFrequency is how often GuardDuty publishes updated findings: the
-// shortest it allows, so alerts are not held back for hours.
-const FindingFrequency = "FIFTEEN_MINUTES"
 
 // Props configures the baseline of the account the enclosing stack deploys
 // to (tf.EnvOf), in its region.
@@ -57,8 +51,9 @@ type Props struct {
 	// LogRetentionDays keeps the trail's local log group this long.
 	// Default: 365.
 	LogRetentionDays int
-	// S3DataEvents also records S3 object-level events in every bucket but
-	// the archive's. Default: false (management events only).
+	// S3DataEvents also records S3 object-level reads and writes in every
+	// bucket but the trail bucket of Archive. Default: false (management
+	// events only).
 	S3DataEvents bool
 	// SecondaryRegion stops recording global resources (IAM), which only the
 	// primary region should record to avoid duplicates. Default: false.
@@ -69,14 +64,33 @@ type Props struct {
 	// AggregateAccountIDs makes this account the AWS Config aggregator for
 	// those accounts. Default: none.
 	AggregateAccountIDs []string
-	// AggregatorAccountID lets that account's aggregator collect this
-	// account's Config data. Default: "", none.
+	// AggregateRegions are the regions the aggregator collects from.
+	// Default: none, every region (all_regions).
+	AggregateRegions []string
+	// AggregatorAccountID lets that account's aggregator (in the stack's
+	// region) collect this account's Config data from every region of the
+	// baseline. Default: "", none.
 	AggregatorAccountID string
+	// Regions are the regions besides the stack's own where the regional
+	// baseline (regionalbaseline: GuardDuty, Config recorder, Security
+	// Hub, Access Analyzer, EBS encryption, locked default VPC) is made,
+	// each through its provider. Default: none, the stack's region only.
+	Regions []Region
+	// KeepDefaultVPC leaves every region's default VPC unmanaged. Default:
+	// false (locked; see regionalbaseline).
+	KeepDefaultVPC bool
 	// DisableSecurityHub leaves Security Hub off. Default: false (on).
 	DisableSecurityHub bool
 	// After are resources the trail and Config delivery must wait for: the
 	// logs account passes its archive's Ready(). Default: none.
 	After []cdktf.ITerraformDependable
+}
+
+// Region is a region of the regional baseline and the AWS provider that
+// deploys there.
+type Region struct {
+	Name     string
+	Provider cdktf.TerraformProvider
 }
 
 // PasswordPolicy is an IAM account password policy. Passwords always need
@@ -90,8 +104,11 @@ type Audit struct {
 	Trail         cloudtrail.Cloudtrail
 	TrailARN      string
 	TrailLogGroup *loggroup.Group
-	Recorder      configconfigurationrecorder.ConfigConfigurationRecorder
-	Detector      guarddutydetector.GuarddutyDetector
+	// Recorder, Detector and SecurityHub are the stack's region's (the
+	// home region's); Regions has every region's, the home region's too.
+	Recorder configconfigurationrecorder.ConfigConfigurationRecorder
+	Detector guarddutydetector.GuarddutyDetector
+	Regions  map[string]*regionalbaseline.Baseline
 	// Aggregator is nil unless AggregateAccountIDs is set.
 	Aggregator configconfigurationaggregator.ConfigConfigurationAggregator
 	// SecurityHub is nil when DisableSecurityHub is set.
@@ -118,10 +135,6 @@ func New(scope constructs.Construct, id string, p Props) *Audit {
 	out := &Audit{}
 	out.trail(s, env, p)
 	out.recorder(s, env, p)
-	out.detector(s)
-	if !p.DisableSecurityHub {
-		out.securityHub(s, env)
-	}
 	accountSettings(s, env, p)
 	return out
 }
@@ -144,13 +157,12 @@ func (a *Audit) trail(s constructs.Construct, env awsenv.Env, p Props) {
 		FieldSelector: fields(field{"eventCategory", "Management"}),
 	}}
 	if p.S3DataEvents {
-		// Logging writes to the archive would log themselves in a loop.
-		var archive []string
-		for _, b := range []string{p.Archive.TrailBucket, p.Archive.ConfigBucket, p.Archive.AccessLogBucket} {
-			archive = append(archive, env.Partition.S3(b+"/"))
-		}
+		// Every bucket but the one the trails deliver to, whose delivery
+		// writes would log themselves in a loop (AWS's warning); reads and
+		// writes (CIS 3.8, 3.9). The Config and access-log buckets are
+		// logged: their writes land in the trail bucket, which is not.
 		f := fields(field{"eventCategory", "Data"}, field{"resources.type", "AWS::S3::Object"})
-		*f = append(*f, &cloudtrail.CloudtrailAdvancedEventSelectorFieldSelector{Field: tf.S("resources.ARN"), NotStartsWith: tf.Strs(archive...)})
+		*f = append(*f, &cloudtrail.CloudtrailAdvancedEventSelectorFieldSelector{Field: tf.S("resources.ARN"), NotStartsWith: tf.Strs(env.Partition.S3(p.Archive.TrailBucket + "/"))})
 		selectors = append(selectors, &cloudtrail.CloudtrailAdvancedEventSelector{Name: tf.S("S3 data events"), FieldSelector: f})
 	}
 	a.TrailARN = TrailARN(env, p.Name)
@@ -191,58 +203,13 @@ func dependsOn(after []cdktf.ITerraformDependable, more ...cdktf.ITerraformDepen
 	return &all
 }
 
-// detector turns on GuardDuty with S3 and EBS malware protection.
-func (a *Audit) detector(s constructs.Construct) {
-	a.Detector = guarddutydetector.NewGuarddutyDetector(s, tf.S("guardduty"), &guarddutydetector.GuarddutyDetectorConfig{
-		Enable:                     tf.B(true),
-		FindingPublishingFrequency: tf.S(FindingFrequency),
-	})
-	// Features rather than the detector's datasources block, which provider
-	// 5.x deprecates.
-	detector := a.Detector.Id()
-	for _, f := range []string{"S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"} {
-		guarddutydetectorfeature.NewGuarddutyDetectorFeature(s, tf.S("guardduty-"+f), &guarddutydetectorfeature.GuarddutyDetectorFeatureConfig{
-			DetectorId: detector, Name: tf.S(f), Status: tf.S("ENABLED"),
-		})
-	}
-}
-
-// Standards are the Security Hub standards subscribed to, by short name.
-var Standards = map[string]string{
-	"cis":  "standards/cis-aws-foundations-benchmark/v/1.4.0",
-	"fsbp": "standards/aws-foundational-security-best-practices/v/1.0.0",
-}
-
-func (a *Audit) securityHub(s constructs.Construct, env awsenv.Env) {
-	a.SecurityHub = securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
-		// The defaults include the older CIS 1.2; subscribe explicitly.
-		EnableDefaultStandards:  tf.B(false),
-		AutoEnableControls:      tf.B(true),
-		ControlFindingGenerator: tf.S("SECURITY_CONTROL"),
-	})
-	for _, name := range []string{"cis", "fsbp"} {
-		securityhubstandardssubscription.NewSecurityhubStandardsSubscription(s, tf.S("securityhub-"+name), &securityhubstandardssubscription.SecurityhubStandardsSubscriptionConfig{
-			StandardsArn: tf.S(env.Partition.ARN("securityhub", env.Region, "", Standards[name])),
-			DependsOn:    &[]cdktf.ITerraformDependable{a.SecurityHub},
-		})
-	}
-}
-
 func accountSettings(s constructs.Construct, env awsenv.Env, p Props) {
-	ebsencryptionbydefault.NewEbsEncryptionByDefault(s, tf.S("ebs-encryption"), &ebsencryptionbydefault.EbsEncryptionByDefaultConfig{
-		Enabled: tf.B(true),
-	})
 	s3accountpublicaccessblock.NewS3AccountPublicAccessBlock(s, tf.S("s3-public-access-block"), &s3accountpublicaccessblock.S3AccountPublicAccessBlockConfig{
 		AccountId:             tf.S(env.Account),
 		BlockPublicAcls:       tf.B(true),
 		BlockPublicPolicy:     tf.B(true),
 		IgnorePublicAcls:      tf.B(true),
 		RestrictPublicBuckets: tf.B(true),
-	})
-	accessanalyzeranalyzer.NewAccessanalyzerAnalyzer(s, tf.S("access-analyzer"), &accessanalyzeranalyzer.AccessanalyzerAnalyzerConfig{
-		AnalyzerName: tf.S(p.Name),
-		Type:         tf.S("ACCOUNT"),
-		Tags:         tf.Name(p.Name),
 	})
 	if pp := p.PasswordPolicy; pp != nil {
 		iamaccountpasswordpolicy.NewIamAccountPasswordPolicy(s, tf.S("password-policy"), &iamaccountpasswordpolicy.IamAccountPasswordPolicyConfig{

@@ -5,15 +5,12 @@ import (
 	"strconv"
 
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configaggregateauthorization"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationaggregator"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorder"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorderstatus"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configdeliverychannel"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamservicelinkedrole"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/regionalbaseline"
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -51,33 +48,33 @@ var Rules = []Rule{
 // the archive's bucket and key policies admit.
 const configSLR = "config.amazonaws.com"
 
-// recorder records every resource type, delivers to the logs account, and
-// evaluates the rules.
+// recorder makes AWS Config's service-linked role, the regional baseline
+// (whose recorder delivers to the logs account) in the stack's region and
+// in every other region of p.Regions, and the rules, in the stack's region.
 func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 	slr := iamservicelinkedrole.NewIamServiceLinkedRole(s, tf.S("config-role"), &iamservicelinkedrole.IamServiceLinkedRoleConfig{
 		AwsServiceName: tf.S(configSLR),
 	})
-	a.Recorder = configconfigurationrecorder.NewConfigConfigurationRecorder(s, tf.S("config-recorder"), &configconfigurationrecorder.ConfigConfigurationRecorderConfig{
-		Name:    tf.S(p.Name),
-		RoleArn: slr.Arn(),
-		RecordingGroup: &configconfigurationrecorder.ConfigConfigurationRecorderRecordingGroup{
-			AllSupported:               tf.B(true),
-			IncludeGlobalResourceTypes: tf.B(!p.SecondaryRegion),
-		},
-	})
-	// No s3_kms_key_arn: the bucket's default encryption applies the
-	// archive key, and Config would store the alias ARN as given.
-	channel := configdeliverychannel.NewConfigDeliveryChannel(s, tf.S("config-channel"), &configdeliverychannel.ConfigDeliveryChannelConfig{
-		Name:                       tf.S(p.Name),
-		S3BucketName:               tf.S(p.Archive.ConfigBucket),
-		SnapshotDeliveryProperties: &configdeliverychannel.ConfigDeliveryChannelSnapshotDeliveryProperties{DeliveryFrequency: tf.S("TwentyFour_Hours")},
-		DependsOn:                  dependsOn(p.After, a.Recorder),
-	})
-	status := configconfigurationrecorderstatus.NewConfigConfigurationRecorderStatus(s, tf.S("config-recorder-status"), &configconfigurationrecorderstatus.ConfigConfigurationRecorderStatusConfig{
-		Name:      a.Recorder.Name(),
-		IsEnabled: tf.B(true),
-		DependsOn: &[]cdktf.ITerraformDependable{channel},
-	})
+	regional := func(scope constructs.Construct, provider cdktf.TerraformProvider, home bool) *regionalbaseline.Baseline {
+		return regionalbaseline.New(scope, regionalbaseline.Props{
+			Name: p.Name, ConfigBucket: p.Archive.ConfigBucket, ConfigRoleARN: slr.Arn(),
+			Provider: provider, Home: home, DisableSecurityHub: p.DisableSecurityHub,
+			AggregatorAccountID: p.AggregatorAccountID, AggregatorRegion: env.Region,
+			KeepDefaultVPC: p.KeepDefaultVPC, After: p.After,
+		})
+	}
+	// The stack's region's resources are the construct's own children, at
+	// the addresses they had before the baseline covered other regions.
+	home := regional(s, nil, !p.SecondaryRegion)
+	a.Regions = map[string]*regionalbaseline.Baseline{env.Region: home}
+	a.Recorder, a.Detector, a.SecurityHub = home.Recorder, home.Detector, home.SecurityHub
+	for _, r := range p.Regions {
+		if r.Name == env.Region || a.Regions[r.Name] != nil || r.Provider == nil {
+			panic("audit.New: Regions must be other regions than the stack's, each once, each with its provider (" + r.Name + ")")
+		}
+		a.Regions[r.Name] = regional(tf.InRegion(s, "region-"+r.Name, r.Name), r.Provider, false)
+	}
+	status := home.RecorderStatus
 
 	rules := Rules
 	if pp := p.PasswordPolicy; pp != nil {
@@ -104,21 +101,20 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 	}
 
 	if len(p.AggregateAccountIDs) > 0 {
+		source := &configconfigurationaggregator.ConfigConfigurationAggregatorAccountAggregationSource{
+			AccountIds: tf.Strs(p.AggregateAccountIDs...),
+		}
+		if len(p.AggregateRegions) > 0 {
+			// The regions the baseline records in, each authorized by
+			// every source account (regionalbaseline).
+			source.Regions = tf.Strs(p.AggregateRegions...)
+		} else {
+			source.AllRegions = tf.B(true)
+		}
 		a.Aggregator = configconfigurationaggregator.NewConfigConfigurationAggregator(s, tf.S("config-aggregator"), &configconfigurationaggregator.ConfigConfigurationAggregatorConfig{
-			Name: tf.S(p.Name + "-all-accounts"),
-			AccountAggregationSource: &configconfigurationaggregator.ConfigConfigurationAggregatorAccountAggregationSource{
-				AccountIds: tf.Strs(p.AggregateAccountIDs...),
-				// All regions, so that resources created outside the primary
-				// region are inventoried too.
-				AllRegions: tf.B(true),
-			},
-			Tags: tf.Name(p.Name + "-all-accounts"),
-		})
-	}
-	if p.AggregatorAccountID != "" && p.AggregatorAccountID != env.Account {
-		configaggregateauthorization.NewConfigAggregateAuthorization(s, tf.S("config-aggregator-authorization"), &configaggregateauthorization.ConfigAggregateAuthorizationConfig{
-			AccountId: tf.S(p.AggregatorAccountID),
-			Region:    tf.S(env.Region),
+			Name:                     tf.S(p.Name + "-all-accounts"),
+			AccountAggregationSource: source,
+			Tags:                     tf.Name(p.Name + "-all-accounts"),
 		})
 	}
 }

@@ -92,9 +92,17 @@ type Props struct {
 	// BackupRetentionDays keeps automated backups. Default:
 	// DefaultBackupRetentionDays (7).
 	BackupRetentionDays int
-	// DeletionProtection blocks deletion, and a final snapshot is taken on
-	// delete. Default: false (dev-like: no final snapshot).
+	// DeletionProtection makes AWS refuse to delete the cluster. Default:
+	// false.
 	DeletionProtection bool
+	// SkipFinalSnapshot deletes the cluster without a final snapshot.
+	// Default: false, a final snapshot FinalSnapshotID(Name) is taken on
+	// delete.
+	SkipFinalSnapshot bool
+	// KeyStatements are added to the cluster key's policy, e.g. sharing it
+	// with the account backups are copied to (backup.SourceKeyStatements).
+	// Default: none.
+	KeyStatements []iam.Statement
 	// LogKey encrypts the exported log groups; LogRetentionDays keeps them.
 	// Required.
 	LogKey           *kms.Key
@@ -155,7 +163,7 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 	if p.Engine == MySQL {
 		c.Port = MySQLPort
 	}
-	c.Key = kms.New(s, "key", kms.Props{Alias: p.Name + "-db", Description: "Encrypts the " + p.Name + " database and its secret"})
+	c.Key = kms.New(s, "key", kms.Props{Alias: p.Name + "-db", Description: "Encrypts the " + p.Name + " database and its secret", Statements: p.KeyStatements})
 	c.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name + "-db", Description: "Database " + p.Name + ": open only to its services", VPC: p.VPC})
 	subnets := dbsubnetgroup.NewDbSubnetGroup(s, tf.S("subnets"), &dbsubnetgroup.DbSubnetGroupConfig{
 		Name: tf.S(p.Name), SubnetIds: p.VPC.SubnetIDs(p.Tier), Description: tf.S("Persistence tier of " + p.Name), Tags: tf.Name(p.Name),
@@ -181,7 +189,7 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		PreferredBackupWindow:            tf.S(BackupWindow),
 		PreferredMaintenanceWindow:       tf.S(MaintenanceWindow),
 		DeletionProtection:               tf.B(p.DeletionProtection),
-		SkipFinalSnapshot:                tf.B(!p.DeletionProtection),
+		SkipFinalSnapshot:                tf.B(p.SkipFinalSnapshot),
 		FinalSnapshotIdentifier:          finalSnapshot(p),
 		CopyTagsToSnapshot:               tf.B(true),
 		IamDatabaseAuthenticationEnabled: tf.B(true),
@@ -353,11 +361,15 @@ func monitoringRole(s constructs.Construct, p Props) iamrole.IamRole {
 }
 
 func finalSnapshot(p Props) *string {
-	if !p.DeletionProtection {
+	if p.SkipFinalSnapshot {
 		return nil
 	}
-	return tf.S(p.Name + "-final")
+	return tf.S(FinalSnapshotID(p.Name))
 }
+
+// FinalSnapshotID names the snapshot taken when the cluster (or a Redis
+// group) named name is deleted.
+func FinalSnapshotID(name string) string { return name + "-final" }
 
 func exports(engine string) []string {
 	if engine == MySQL {

@@ -69,6 +69,9 @@ type Bucket struct {
 	// Policy is the bucket policy resource; resources that need the policy
 	// in place before they write (log delivery, trails) depend on it.
 	Policy s3bucketpolicy.S3BucketPolicy
+	// Versioning is the bucket's versioning resource; Object Lock needs
+	// versioning on first.
+	Versioning s3bucketversioning.S3BucketVersioningA
 }
 
 // New creates the bucket and its configuration.
@@ -94,7 +97,7 @@ func New(scope constructs.Construct, id string, p Props) *Bucket {
 		Bucket: bid,
 		Rule:   &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: tf.S("BucketOwnerEnforced")},
 	})
-	s3bucketversioning.NewS3BucketVersioningA(scope, tf.S(id+"-versioning"), &s3bucketversioning.S3BucketVersioningAConfig{
+	out.Versioning = s3bucketversioning.NewS3BucketVersioningA(scope, tf.S(id+"-versioning"), &s3bucketversioning.S3BucketVersioningAConfig{
 		Bucket:                  bid,
 		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: tf.S("Enabled")},
 	})

@@ -34,6 +34,7 @@ var Policies = map[string]string{
 	"billing":     "job-function/Billing",
 	"dev":         "PowerUserAccess",
 	"vpn":         "",
+	"support":     "AWSSupportAccess",
 }
 
 // RoleName is the role of an access level, e.g. "allow-full-access".
@@ -56,6 +57,10 @@ type Props struct {
 	Accesses []string
 	// MaxSessionHours caps a role session, 1 to 12. Default: 1.
 	MaxSessionHours int
+	// Deny are denied to every role, whatever its managed policy allows,
+	// in an inline policy "deny" (the app accounts deny ECS Exec to all but
+	// their exec role). Default: none.
+	Deny []iam.Statement
 }
 
 // Role is one cross-account role.
@@ -95,6 +100,7 @@ func New(scope constructs.Construct, id string, p Props) *Roles {
 			Description:       "Assumed with MFA from account " + p.TrustedAccountID + " for " + access + " access",
 			Trust:             iam.MFATrust(env.Partition, p.TrustedAccountID),
 			MaxSessionSeconds: hours * 3600,
+			Statements:        p.Deny, PolicyName: "deny", PolicyID: name + "-deny",
 		}).Role
 		if policy != "" {
 			iamrolepolicyattachment.NewIamRolePolicyAttachment(s, tf.S(name+"-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
@@ -104,4 +110,44 @@ func New(scope constructs.Construct, id string, p Props) *Roles {
 		out.ByAccess[access] = &Role{Resource: r, Access: access, Name: name, ARN: RoleARN(env.Partition, env.Account, access)}
 	}
 	return out
+}
+
+// CustomProps configures one role that people assume from the trusted
+// account with MFA, with its own inline permissions rather than an access
+// level's managed policy (the app accounts' ECS Exec role).
+type CustomProps struct {
+	// Name of the role; not allow-*, which names the access levels' roles.
+	// Required.
+	Name string
+	// TrustedAccountID is the security account. Required.
+	TrustedAccountID string
+	// Description says who assumes it, for what. Required.
+	Description string
+	// Statements are the role's whole permissions, in the inline policy
+	// PolicyName. Required.
+	Statements []iam.Statement
+	PolicyName string
+	// MaxSessionHours caps a role session, 1 to 12. Default: 1.
+	MaxSessionHours int
+}
+
+// NewCustom creates a role assumable only with MFA from the trusted
+// account, by the principals there whose policies let them (the groups
+// that name it).
+func NewCustom(scope constructs.Construct, id string, p CustomProps) *Role {
+	if p.Name == "" || p.TrustedAccountID == "" || len(p.Statements) == 0 || p.Description == "" {
+		panic("crossaccount.NewCustom: Name, TrustedAccountID, Description and Statements are required (" + id + ")")
+	}
+	env := tf.EnvOf(scope)
+	hours := p.MaxSessionHours
+	if hours == 0 {
+		hours = DefaultMaxSessionHours
+	}
+	r := role.New(scope, id, role.Props{
+		Name: p.Name, Description: p.Description,
+		Trust:             iam.MFATrust(env.Partition, p.TrustedAccountID),
+		MaxSessionSeconds: hours * 3600,
+		Statements:        p.Statements, PolicyName: p.PolicyName,
+	}).Role
+	return &Role{Resource: r, Name: p.Name, ARN: env.Role(p.Name)}
 }

@@ -109,6 +109,10 @@ type Props struct {
 	// hosts from the latest AMI: an EventBridge Scheduler expression in UTC
 	// such as cron(0 4 ? * TUE *) (WeeklyCron). Required.
 	RefreshSchedule string
+	// Exec turns ECS Exec on: every session is encrypted with a key of its
+	// own and logged to a log group that LogKey encrypts (see ExecProps).
+	// Default: nil, ECS Exec off.
+	Exec *ExecProps
 }
 
 // RefreshPreferences are the preferences of every instance refresh of the
@@ -149,6 +153,8 @@ type Cluster struct {
 	// EC2CapacityProvider names the Auto Scaling group's capacity provider.
 	EC2CapacityProvider string
 	HostSecurityGroup   *securitygroup.Group
+	// Exec is ECS Exec's key and session log, nil when Exec is off.
+	Exec *Exec
 }
 
 // New creates the cluster and its capacity.
@@ -160,12 +166,18 @@ func New(scope constructs.Construct, id string, p Props) *Cluster {
 		p.Tier = network.PrivateApp
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	c := &Cluster{Name: p.Name, VPC: p.VPC, Tier: p.Tier, EC2CapacityProvider: p.Name + "-ec2"}
+	var execConfig *ecscluster.EcsClusterConfiguration
+	if p.Exec != nil {
+		c.Exec, execConfig = newExec(s, p.Name, *p.Exec)
+	}
 	cluster := ecscluster.NewEcsCluster(s, tf.S("cluster"), &ecscluster.EcsClusterConfig{
-		Name:    tf.S(p.Name),
-		Setting: &[]*ecscluster.EcsClusterSetting{{Name: tf.S("containerInsights"), Value: tf.S("enabled")}},
-		Tags:    tf.Name(p.Name),
+		Name:          tf.S(p.Name),
+		Setting:       &[]*ecscluster.EcsClusterSetting{{Name: tf.S("containerInsights"), Value: tf.S("enabled")}},
+		Configuration: execConfig,
+		Tags:          tf.Name(p.Name),
 	})
-	c := &Cluster{Name: p.Name, ARN: cluster.Arn(), VPC: p.VPC, Tier: p.Tier, EC2CapacityProvider: p.Name + "-ec2"}
+	c.ARN = cluster.Arn()
 	c.HostSecurityGroup = securitygroup.New(s, "hosts-sg", securitygroup.Props{Name: p.Name + "-hosts", Description: "ECS hosts of " + p.Name, VPC: p.VPC})
 	c.HostSecurityGroup.AllowToInternet(securitygroup.TCP(443, "ECS, ECR, CloudWatch and SSM APIs"),
 		"hosts reach the ECS, ECR, CloudWatch and SSM APIs over HTTPS through the NAT gateway; interface endpoints for each would cost more than the NAT")

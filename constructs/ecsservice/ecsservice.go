@@ -85,7 +85,8 @@ type Props struct {
 	// Name is the service's full name (<prefix>-<env>-<service>). Required.
 	Name string
 	// Cluster runs the service; its tasks run in the cluster's VPC and
-	// tier. Required.
+	// tier. When the cluster has ECS Exec on (Cluster.Exec), so does the
+	// service, and its task role gets what ECS Exec needs. Required.
 	Cluster *ecscluster.Cluster
 	// CapacityProvider runs the tasks: the cluster's EC2 provider, FARGATE
 	// or FARGATE_SPOT. Required.
@@ -128,7 +129,30 @@ type Props struct {
 	// After are resources the service's tasks need before they start (the
 	// database users they connect as). Default: none.
 	After []cdktf.ITerraformDependable
+	// WritableRoot leaves the container's root filesystem writable.
+	// Default: false, read-only, with a task volume at ScratchPath for
+	// temporary files; always writable when the cluster has ECS Exec on,
+	// whose agent writes inside the container.
+	WritableRoot bool
+	// User runs the container's process (user or uid, optionally :group or
+	// :gid; "0" is root). Default: DefaultUser, not root.
+	User string
 }
+
+// DefaultUser runs the containers of services that name no user: a
+// numeric uid:gid, which needs no entry in the image's /etc/passwd.
+const DefaultUser = "1000:1000"
+
+// ScratchPath is the writable directory of a read-only container: a task
+// volume, emptied with the task.
+const ScratchPath = "/tmp"
+
+// scratchVolume names the task volume mounted at ScratchPath.
+const scratchVolume = "scratch"
+
+// readOnlyRoot reports whether the container's root filesystem is
+// read-only.
+func (p Props) readOnlyRoot() bool { return !p.WritableRoot && p.Cluster.Exec == nil }
 
 // Service is the created service.
 type Service struct {
@@ -153,7 +177,7 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 		Name:             p.Name,
 		ServiceARN:       env.ARN("ecs", "service/"+p.Cluster.Name+"/"+p.Name),
 		ExecutionRoleARN: env.Role(execRoleName(p.Name)),
-		TaskRoleARN:      env.Role(taskRoleName(p.Name)),
+		TaskRoleARN:      env.Role(TaskRoleName(p.Name)),
 	}
 	svc.LogGroup = loggroup.New(s, "logs", loggroup.Props{
 		Name: "/ecs/" + p.Name, RetentionDays: p.LogRetentionDays, Key: p.LogKey,
@@ -174,6 +198,7 @@ func New(scope constructs.Construct, id string, p Props) *Service {
 		ExecutionRoleArn:        exec.Arn(),
 		TaskRoleArn:             task.Arn(),
 		ContainerDefinitions:    tf.S(containerJSON(p, svc.LogGroup.Name, env.Region)),
+		Volume:                  scratch(p),
 		Tags:                    tf.Name(p.Name),
 	})
 	tg := lbtargetgroup.NewLbTargetGroup(s, tf.S("tg"), &lbtargetgroup.LbTargetGroupConfig{
@@ -214,6 +239,11 @@ func listenerRule(s constructs.Construct, p Props, tgARN *string) lblistenerrule
 
 func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, after []cdktf.ITerraformDependable) {
 	minHealthy := MinHealthyPercent
+	// ECS Exec follows the cluster's configuration (help/ecs-exec.md).
+	var execOn *bool
+	if p.Cluster.Exec != nil {
+		execOn = tf.B(true)
+	}
 	if p.ZeroDowntime {
 		minHealthy = ZeroDowntimeMinHealthyPercent
 	}
@@ -236,6 +266,7 @@ func service(s constructs.Construct, p Props, taskARN, tgARN, sgID *string, afte
 		DeploymentMaximumPercent:        tf.N(MaxDeployPercent),
 		HealthCheckGracePeriodSeconds:   tf.N(HealthCheckGraceSeconds),
 		EnableEcsManagedTags:            tf.B(true),
+		EnableExecuteCommand:            execOn,
 		PropagateTags:                   tf.S("SERVICE"),
 		Tags:                            tf.Name(p.Name),
 		// Autoscaling owns the running count after the first deploy.
@@ -289,15 +320,21 @@ func roles(s constructs.Construct, p Props, logs *loggroup.Group) (iamrole.IamRo
 		Name: execRoleName(p.Name), Tag: p.Name + "-exec", Trust: trust,
 		Statements: exec, PolicyName: "start-task", PolicyID: "execution-policy",
 	})
+	task := p.TaskStatements
+	if e := p.Cluster.Exec; e != nil {
+		task = append(slices.Clip(task), e.TaskStatements()...)
+	}
 	taskRole := role.New(s, "task-role", role.Props{
-		Name: taskRoleName(p.Name), Tag: p.Name + "-task", Trust: trust,
-		Statements: p.TaskStatements, PolicyName: "app", PolicyID: "task-policy",
+		Name: TaskRoleName(p.Name), Tag: p.Name + "-task", Trust: trust,
+		Statements: task, PolicyName: "app", PolicyID: "task-policy",
 	})
 	return execRole.Role, taskRole.Role
 }
 
 func execRoleName(service string) string { return naming.Fit(service+"-exec", 64) }
-func taskRoleName(service string) string { return naming.Fit(service+"-task", 64) }
+
+// TaskRoleName is the task role of a service, by its full name.
+func TaskRoleName(service string) string { return naming.Fit(service+"-task", 64) }
 
 type nameValue struct {
 	Name  string `json:"name"`
@@ -332,11 +369,28 @@ func containerJSON(p Props, logGroup, region string) string {
 			"options":   map[string]string{"awslogs-group": logGroup, "awslogs-region": region, "awslogs-stream-prefix": ContainerName},
 		},
 	}}
+	user := p.User
+	if user == "" {
+		user = DefaultUser
+	}
+	def[0]["user"] = user
+	def[0]["readonlyRootFilesystem"] = p.readOnlyRoot()
+	if p.readOnlyRoot() {
+		def[0]["mountPoints"] = []map[string]any{{"sourceVolume": scratchVolume, "containerPath": ScratchPath, "readOnly": false}}
+	}
 	b, err := json.Marshal(def)
 	if err != nil {
 		panic("ecsservice: container definition: " + err.Error())
 	}
 	return string(b)
+}
+
+// scratch is the task volume of a read-only container, or none.
+func scratch(p Props) *[]*ecstaskdefinition.EcsTaskDefinitionVolume {
+	if !p.readOnlyRoot() {
+		return nil
+	}
+	return &[]*ecstaskdefinition.EcsTaskDefinitionVolume{{Name: tf.S(scratchVolume)}}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -54,6 +54,12 @@ type Props struct {
 	// StateBucket, LockTable and StateKeyAlias are the account's state
 	// store, which plans read and lock. Required.
 	StateBucket, LockTable, StateKeyAlias string
+	// StateKey is the state object of the account's stack in StateBucket,
+	// "<stack>/terraform.tfstate". Plans may write and delete its S3 lock
+	// file, StateKey+".tflock" (Terraform's use_lockfile), and no other
+	// object: whatever state.locking says, so that changing it never
+	// leaves a pull request's plan without the lock it needs. Required.
+	StateKey string
 	// MaxSessionSeconds bounds CI sessions. Default: 3600.
 	MaxSessionSeconds int
 	// PlanAssumes are roles in other accounts that plans assume (an app
@@ -77,8 +83,8 @@ type OIDC struct {
 
 // New creates the provider, the plan role and the apply role.
 func New(scope constructs.Construct, id string, p Props) *OIDC {
-	if p.Repo == "" || p.Environment == "" {
-		panic("githuboidc.New: Repo and Environment are required (" + id + ")")
+	if p.Repo == "" || p.Environment == "" || p.StateKey == "" {
+		panic("githuboidc.New: Repo, Environment and StateKey are required (" + id + ")")
 	}
 	env := tf.EnvOf(scope)
 	if p.MaxSessionSeconds == 0 {
@@ -130,7 +136,8 @@ func (o *OIDC) role(id, name string, trust iam.Document, managed []string, state
 	return o.env.Role(name)
 }
 
-// planStatements let a plan read state, take the lock and assume the
+// planStatements let a plan read state, take the lock (the lock table's
+// item and the S3 lock file, whichever the backend uses) and assume the
 // roles it needs elsewhere, and deny every data read that ReadOnlyAccess
 // would allow.
 func planStatements(env awsenv.Env, p Props) []iam.Statement {
@@ -140,6 +147,8 @@ func planStatements(env awsenv.Env, p Props) []iam.Statement {
 	st := []iam.Statement{
 		iam.Allow("ReadState", []string{"s3:GetObject", "s3:ListBucket"}, bucket, bucket+"/*"),
 		iam.Allow("TakeLock", []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}, table),
+		// The lock file only: a plan never writes or deletes state.
+		iam.Allow("TakeLockFile", []string{"s3:DeleteObject", "s3:PutObject"}, bucket+"/"+p.StateKey+LockFileSuffix),
 		iam.Allow("DecryptState", []string{"kms:Decrypt", "kms:GenerateDataKey"}, "*").
 			When("ForAnyValue:StringEquals", "kms:ResourceAliases", stateKey),
 	}
@@ -148,6 +157,10 @@ func planStatements(env awsenv.Env, p Props) []iam.Statement {
 	}
 	return append(st, PlanDenies(bucket, table, stateKey, p.PlanParameters)...)
 }
+
+// LockFileSuffix ends the key of Terraform's S3 lock file: the state
+// object's key plus this.
+const LockFileSuffix = ".tflock"
 
 // Data reads ReadOnlyAccess allows and plans never need, by what they read.
 var (

@@ -5,7 +5,11 @@
 //
 // The bucket and key policies admit CloudTrail and AWS Config only on
 // behalf of the configured accounts (each writes under its own prefix), and
-// only the named auditor roles may decrypt. It does not own the trails or
+// only the named auditor roles may decrypt. The CloudTrail and AWS Config
+// buckets are under S3 Object Lock (default retention, COMPLIANCE 365 days
+// unless configured), which only the deploy role may reconfigure; the
+// access-log bucket cannot be (S3 delivers no server access logs to a bucket
+// with Object Lock). It does not own the trails or
 // recorders that write here (see audit), nor the auditor roles (see
 // crossaccount). Names come from NamesFor, so that every account can name
 // the buckets and key at synth time. Entry point: New.
@@ -13,6 +17,7 @@ package logarchive
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketobjectlockconfiguration"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/bucket"
@@ -28,7 +33,15 @@ import (
 const (
 	DefaultTransitionDays = 30
 	DefaultExpireDays     = 365
+	// Object Lock: no log version is deleted or overwritten for a year, by
+	// anyone.
+	DefaultObjectLockMode = "COMPLIANCE"
+	DefaultObjectLockDays = 365
 )
+
+// ObjectLockActions reconfigure or bypass Object Lock; the bucket policy
+// denies them to everyone but the deploy role.
+var ObjectLockActions = []string{"s3:PutBucketObjectLockConfiguration", "s3:BypassGovernanceRetention"}
 
 // Names are the archive's resource names, derived from config alone.
 type Names struct {
@@ -78,6 +91,16 @@ type Props struct {
 	TransitionDays int
 	StorageClass   string
 	ExpireDays     int
+	// ObjectLockMode and ObjectLockDays are the default retention of every
+	// version written to the CloudTrail and AWS Config buckets; ExpireDays
+	// should be at least ObjectLockDays (config validation checks it).
+	// Defaults: COMPLIANCE and 365.
+	ObjectLockMode string
+	ObjectLockDays int
+	// DeployRoleARN is the role Terraform deploys the logs account with, the
+	// only principal the bucket policies let change or bypass Object Lock.
+	// Required.
+	DeployRoleARN string
 }
 
 // Archive is the created storage.
@@ -89,8 +112,14 @@ type Archive struct {
 
 // New creates the key and the three buckets.
 func New(scope constructs.Construct, id string, p Props) *Archive {
-	if len(p.Sources) == 0 || p.Names.TrailBucket == "" {
-		panic("logarchive.New: Names and Sources are required (" + id + ")")
+	if len(p.Sources) == 0 || p.Names.TrailBucket == "" || p.DeployRoleARN == "" {
+		panic("logarchive.New: Names, Sources and DeployRoleARN are required (" + id + ")")
+	}
+	if p.ObjectLockMode == "" {
+		p.ObjectLockMode = DefaultObjectLockMode
+	}
+	if p.ObjectLockDays == 0 {
+		p.ObjectLockDays = DefaultObjectLockDays
 	}
 	env := tf.EnvOf(scope)
 	if p.TransitionDays == 0 {
@@ -127,9 +156,40 @@ func New(scope constructs.Construct, id string, p Props) *Archive {
 			When("ArnLike", "aws:SourceArn", trailARN, configARN).
 			When("StringEquals", "aws:SourceAccount", env.Account),
 	}, "")
-	out.TrailBucket = newBucket(n.TrailBucket, out.Key, trailStatements(trailARN, p.Sources), n.AccessLogBucket)
-	out.ConfigBucket = newBucket(n.ConfigBucket, out.Key, configStatements(configARN, p.Sources), n.AccessLogBucket)
+	out.TrailBucket = newBucket(n.TrailBucket, out.Key, append(trailStatements(trailARN, p.Sources), protectLock(trailARN, p.DeployRoleARN)), n.AccessLogBucket)
+	out.ConfigBucket = newBucket(n.ConfigBucket, out.Key, append(configStatements(configARN, p.Sources), protectLock(configARN, p.DeployRoleARN)), n.AccessLogBucket)
+	for _, b := range []*bucket.Bucket{out.TrailBucket, out.ConfigBucket} {
+		lockBucket(s, b, p)
+	}
 	return out
+}
+
+// lockBucket turns on Object Lock with a default retention on a versioned
+// bucket. Only the lock configuration resource, never the bucket's
+// object_lock_enabled (which replaces an existing bucket): S3 enables
+// Object Lock on an existing versioned bucket through
+// PutObjectLockConfiguration. Once on, S3 never turns it off.
+func lockBucket(s constructs.Construct, b *bucket.Bucket, p Props) {
+	s3bucketobjectlockconfiguration.NewS3BucketObjectLockConfigurationA(s, tf.S(b.Name+"-object-lock"), &s3bucketobjectlockconfiguration.S3BucketObjectLockConfigurationAConfig{
+		Bucket:            b.Resource.Id(),
+		ObjectLockEnabled: tf.S("Enabled"),
+		Rule: &s3bucketobjectlockconfiguration.S3BucketObjectLockConfigurationRuleA{
+			DefaultRetention: &s3bucketobjectlockconfiguration.S3BucketObjectLockConfigurationRuleDefaultRetentionA{
+				Mode: tf.S(p.ObjectLockMode), Days: tf.N(p.ObjectLockDays),
+			},
+		},
+		DependsOn: &[]cdktf.ITerraformDependable{b.Versioning},
+	})
+}
+
+// protectLock denies changing or bypassing the bucket's Object Lock to
+// everyone but the deploy role (in COMPLIANCE mode no one bypasses it
+// anyway; in GOVERNANCE mode this keeps the logs account's administrators
+// from it).
+func protectLock(bucketARN, deployRole string) iam.Statement {
+	return iam.Deny("ProtectObjectLock", ObjectLockActions, bucketARN, bucketARN+"/*").
+		For("AWS", "*").
+		When("ArnNotEquals", "aws:PrincipalArn", deployRole)
 }
 
 // Ready lists what a writer in the logs account's own stack must wait for:

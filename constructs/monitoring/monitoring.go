@@ -279,9 +279,36 @@ func (w *Watcher) VPNServer(id, asg string) {
 		TreatMissing: alarms.MissingBad, Severity: alarms.Warning})
 }
 
+// WebACL warns when a WAF web ACL's rules match an unusual number of
+// requests: the sum over its rules of BlockedRequests (block mode) or
+// CountedRequests (count mode) above threshold in two 5-minute periods in a
+// row. ruleMetrics are the rules' metric names.
+func (w *Watcher) WebACL(id, acl, region string, ruleMetrics []string, block bool, threshold int) {
+	metric, verb := "CountedRequests", "count"
+	if block {
+		metric, verb = "BlockedRequests", "block"
+	}
+	ms := map[string]alarms.Metric{}
+	expr := ""
+	for i, r := range ruleMetrics {
+		k := fmt.Sprintf("r%d", i)
+		ms[k] = alarms.Metric{Namespace: "AWS/WAFV2", Name: metric, Statistic: "Sum", Dimensions: dims("WebACL", acl, "Region", region, "Rule", r)}
+		if expr != "" {
+			expr += " + "
+		}
+		expr += "FILL(" + k + ", 0)"
+	}
+	w.add(alarms.Alarm{ID: id + "-matched-requests", Description: fmt.Sprintf("The WAF rules of %s %s more than %d requests in 5 minutes (help/waf.md)", acl, verb, threshold),
+		Expression: expr, Metrics: ms, Period: 300, Periods: 2,
+		Comparison: "GreaterThanThreshold", Threshold: float64(threshold),
+		// No data: no rule matched anything.
+		TreatMissing: alarms.MissingOK, Severity: alarms.Warning})
+}
+
 // URL checks a public HTTPS URL from Route 53's checkers every 30 seconds
 // and alarms when it fails. Route 53 publishes these metrics in us-east-1
-// only, so the stack must be in us-east-1 (checked by the caller).
+// only, so the watcher must be in us-east-1: its scope, provider and topics
+// (stacks.healthCheckWatcher).
 func (w *Watcher) URL(id, host, path string) {
 	hc := route53healthcheck.NewRoute53HealthCheck(w.scope, tf.S(id+"-check"), &route53healthcheck.Route53HealthCheckConfig{
 		Type: tf.S("HTTPS"), Fqdn: tf.S(host), Port: tf.N(443), ResourcePath: tf.S(path), EnableSni: tf.B(true),
@@ -295,7 +322,8 @@ func (w *Watcher) URL(id, host, path string) {
 }
 
 // cisChecks are the CIS AWS Foundations benchmark's CloudTrail metric
-// filters (section 4 of v1.4): each counts matching API calls.
+// filters (section 4 of v1.4, and v3.0.0's 4.6, 4.8, 4.12 and 4.14): each
+// counts matching API calls.
 var cisChecks = []struct{ id, desc, pattern string }{
 	{"unauthorized-api-calls", "Unauthorized API calls", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`},
 	{"console-login-without-mfa", "Console sign-in without MFA", `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`},
@@ -307,6 +335,11 @@ var cisChecks = []struct{ id, desc, pattern string }{
 	{"nacl-changes", "Network ACL changes", `{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }`},
 	{"route-table-changes", "Route table changes", `{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }`},
 	{"kms-key-deletion", "KMS keys disabled or scheduled for deletion", `{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }`},
+	// CIS v3.0.0 4.6, 4.8, 4.12 and 4.14, with the benchmark's patterns.
+	{"console-auth-failures", "Console authentication failures", `{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }`},
+	{"s3-bucket-policy-changes", "S3 bucket policy changes", `{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }`},
+	{"network-gateway-changes", "Network gateway changes", `{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }`},
+	{"vpc-changes", "VPC changes", `{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }`},
 }
 
 // CISNamespace holds the CIS metric filters' metrics.

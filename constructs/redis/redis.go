@@ -51,6 +51,10 @@ type Props struct {
 	EngineVersion string
 	// SnapshotRetentionDays keeps daily snapshots. Default: 0, none.
 	SnapshotRetentionDays int
+	// SkipFinalSnapshot deletes the group without a final snapshot.
+	// Default: false, a final snapshot FinalSnapshotID(Name) is taken on
+	// delete.
+	SkipFinalSnapshot bool
 	// MaintenanceWindow in UTC. Default: DefaultMaintenanceWindow
 	// (sun:05:00-sun:06:00).
 	MaintenanceWindow string
@@ -124,10 +128,22 @@ func New(scope constructs.Construct, id string, p Props) *Redis {
 		SnapshotWindow:           tf.S(SnapshotWindow),
 		MaintenanceWindow:        tf.S(p.MaintenanceWindow),
 		AutoMinorVersionUpgrade:  tf.S("true"),
+		FinalSnapshotIdentifier:  finalSnapshot(p, groupID),
 		Tags:                     tf.Name(groupID),
 	})
 	r.PrimaryEndpoint = group.PrimaryEndpointAddress()
 	return r
+}
+
+// FinalSnapshotID names the snapshot taken when the group with this ID is
+// deleted.
+func FinalSnapshotID(groupID string) string { return groupID + "-final" }
+
+func finalSnapshot(p Props, groupID string) *string {
+	if p.SkipFinalSnapshot {
+		return nil
+	}
+	return tf.S(FinalSnapshotID(groupID))
 }
 
 // users makes the RBAC user group. ElastiCache requires a user named

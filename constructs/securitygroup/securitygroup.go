@@ -8,11 +8,13 @@ package securitygroup
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/internal/guardrails"
@@ -95,6 +97,37 @@ func (g *Group) AllowToCIDR(peerName, cidr string, r Rule) {
 	c := g.egress(peerName, r)
 	c.CidrIpv4 = tf.S(cidr)
 	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", peerName, r)), c)
+}
+
+// CIDRKey names a rule after the range it admits ("10.1.0.0/16" gives
+// "10-1-0-0-16"), so that adding or removing another range never renames,
+// and so replaces, it.
+func CIDRKey(cidr string) string { return strings.NewReplacer(".", "-", "/", "-").Replace(cidr) }
+
+// AllowFromCIDRs opens the rule to each range, each rule named prefix plus
+// its range (CIDRKey). legacy(i) is the name earlier versions gave the i-th
+// rule, by position: a moved block from it keeps a rule an earlier version
+// created (see movedFrom).
+func (g *Group) AllowFromCIDRs(prefix string, cidrs []string, r Rule, legacy func(i int) string) {
+	for i, cidr := range cidrs {
+		c := g.ingress(prefix+CIDRKey(cidr), r)
+		c.CidrIpv4 = tf.S(cidr)
+		rule := vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(g.scope, tf.S(g.ruleID("in", prefix+CIDRKey(cidr), r)), c)
+		old := vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(g.scope, tf.S(g.ruleID("in", legacy(i), r)), c)
+		old.MoveToId(tf.S("aws_vpc_security_group_ingress_rule." + *cdktf.TerraformStack_Of(g.scope).GetLogicalId(rule)))
+	}
+}
+
+// AllowToCIDRs lets the group's members reach each range: AllowFromCIDRs'
+// naming, outbound.
+func (g *Group) AllowToCIDRs(prefix string, cidrs []string, r Rule, legacy func(i int) string) {
+	for i, cidr := range cidrs {
+		c := g.egress(prefix+CIDRKey(cidr), r)
+		c.CidrIpv4 = tf.S(cidr)
+		rule := vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", prefix+CIDRKey(cidr), r)), c)
+		old := vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", legacy(i), r)), c)
+		old.MoveToId(tf.S("aws_vpc_security_group_egress_rule." + *cdktf.TerraformStack_Of(g.scope).GetLogicalId(rule)))
+	}
 }
 
 // AllowToInternet lets the group's members reach any IPv4 address on the

@@ -143,16 +143,15 @@ func New(scope constructs.Construct, id string, p Props) *Server {
 		Statements: bucketStatements(env.Partition, name, *key.ARN, env.Role(p.Name), p.SecurityAccountID),
 	})
 	srv.SecurityGroup = securitygroup.New(s, "sg", securitygroup.Props{Name: p.Name, Description: "OpenVPN server: the VPN port only", VPC: p.VPC})
-	for i, c := range p.AllowedCIDRs {
-		srv.SecurityGroup.AllowFromCIDR(peer(i), c, securitygroup.UDP(p.Port, "OpenVPN clients"))
-	}
+	// Rules are named by range; earlier versions numbered them (peer), so
+	// that removing a range renamed and replaced the rules after it.
+	srv.SecurityGroup.AllowFromCIDRs("", p.AllowedCIDRs, securitygroup.UDP(p.Port, "OpenVPN clients"), peer)
 	srv.SecurityGroup.AllowToInternet(securitygroup.TCP(443, "Package mirrors and AWS APIs"),
 		"the VPN server calls AWS APIs (EC2, S3, STS) and fetches the CloudWatch agent over HTTPS")
 	srv.SecurityGroup.AllowToInternet(securitygroup.TCP(80, "Ubuntu package mirrors"),
 		"Ubuntu's package mirrors serve over HTTP; packages are verified by their GPG-signed indexes")
-	for i, c := range append([]string{p.VPC.CIDR}, p.Routes...) {
-		srv.SecurityGroup.AllowToCIDR("vpc-"+peer(i), c, securitygroup.AllTraffic("VPN clients into the VPCs"))
-	}
+	srv.SecurityGroup.AllowToCIDRs("vpc-", append([]string{p.VPC.CIDR}, p.Routes...), securitygroup.AllTraffic("VPN clients into the VPCs"),
+		func(i int) string { return "vpc-" + peer(i) })
 	ip := eip.NewEip(s, tf.S("eip"), &eip.EipConfig{Domain: tf.S("vpc"), Tags: tf.Name(p.Name)})
 	srv.PublicIP = ip.PublicIp()
 	profile := instanceProfile(s, p, key, srv.Bucket, ip.AllocationId())
@@ -303,6 +302,7 @@ func bucketStatements(partition awsenv.Partition, bucketName, keyARN, serverRole
 	}
 }
 
+// peer is the name earlier versions gave the i-th range's rule.
 func peer(i int) string { return string(rune('a' + i)) }
 
 // Route is a pushed route in OpenVPN's network/mask form.

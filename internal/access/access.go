@@ -256,6 +256,9 @@ func (p *prover) answer() error {
 				Context: mergeContext(s.Principal.Context, s.Context), Identity: s.Principal.Policies,
 				ResourcePolicy: s.ResourcePolicy,
 			}
+			if r.SCPs = p.scpsOf(s.Principal); r.SCPs != nil {
+				r.Context = withRegion(r.Context, p.cfg.Region)
+			}
 			r.RawKeys = rawKeys(r.Context)
 			if r.Principal == "" {
 				r.Principal = s.Principal.ARN
@@ -273,7 +276,11 @@ func (p *prover) answer() error {
 	}
 	used := map[string]any{}
 	for _, r := range reqs {
-		for _, id := range append(slices.Clone(r.Identity), r.ResourcePolicy) {
+		ids := append(slices.Clone(r.Identity), r.ResourcePolicy)
+		for _, l := range r.SCPs {
+			ids = append(ids, l.Policies...)
+		}
+		for _, id := range ids {
 			if id != "" {
 				used[id] = p.u.Policies[id]
 			}

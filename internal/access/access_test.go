@@ -129,7 +129,7 @@ func TestVendoredPoliciesAreTheOnesTheyClaim(t *testing.T) {
 		switch name {
 		case "Billing":
 			arn = "arn:aws:iam::aws:policy/job-function/Billing"
-		case "AmazonRDSEnhancedMonitoringRole", "AmazonEC2ContainerServiceforEC2Role":
+		case "AmazonRDSEnhancedMonitoringRole", "AmazonEC2ContainerServiceforEC2Role", "AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores":
 			arn = "arn:aws:iam::aws:policy/service-role/" + name
 		}
 		m, err := managedPolicy(arn)

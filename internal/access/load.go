@@ -141,7 +141,7 @@ func (st *Stack) value(expr string) string {
 		v, _ := r[k].(string)
 		return st.Resolve(v)
 	}
-	acct, region := st.AccountID, st.Region
+	acct, region := st.AccountID, st.RegionOf(r)
 	switch typ + "." + attr {
 	case "aws_iam_role.arn":
 		return "arn:aws:iam::" + acct + ":role" + pathOf(attrOf("path")) + attrOf("name")
@@ -188,6 +188,24 @@ func (st *Stack) value(expr string) string {
 		return st.Resolve(s)
 	}
 	return "UNRESOLVED(" + expr + ")"
+}
+
+// RegionOf is the region a resource is made in: its aliased provider's
+// ("provider": "aws.<alias>"), or the stack's.
+func (st *Stack) RegionOf(r map[string]any) string {
+	p, _ := r["provider"].(string)
+	alias, ok := strings.CutPrefix(p, "aws.")
+	if !ok {
+		return st.Region
+	}
+	for _, pc := range st.Providers {
+		if pc["alias"] == alias {
+			if reg, _ := pc["region"].(string); reg != "" {
+				return reg
+			}
+		}
+	}
+	return st.Region
 }
 
 func pathOf(p string) string {

@@ -46,6 +46,9 @@ func newProver(u *Universe, cfg *config.Config, o Options) *prover {
 		}
 	}
 	p.outside, p.management = free[0], free[1]
+	if _, m := cfg.Management(); m != nil {
+		p.management = m.ID
+	}
 	return p
 }
 
@@ -57,10 +60,14 @@ func (p *prover) ask() {
 	p.ciQuestions()
 	p.peopleQuestions()
 	p.serviceQuestions()
+	p.execQuestions()
 	p.vpnQuestions()
 	p.logQuestions()
+	p.findingsQuestions()
+	p.backupQuestions()
 	p.planReadQuestions()
 	p.outsiderQuestions()
+	p.organizationQuestions()
 }
 
 func (p *prover) add(q *Question) *Question {
@@ -73,7 +80,7 @@ func (p *prover) account(name string) *config.Account { return p.cfg.Accounts[na
 // accountStacks lists the account stacks in config order.
 func (p *prover) accountStacks() []string {
 	var out []string
-	for _, n := range p.cfg.AccountNames() {
+	for _, n := range p.cfg.MemberAccountNames() { // the management stack has no roles to ask about
 		if p.u.stacks.Stack(n) != nil {
 			out = append(out, n)
 		}

@@ -265,6 +265,7 @@ func (p *prover) logQuestions() {
 		p.add(&Question{Group: "outsiders", Stacks: []string{p.logs}, Name: "an administrator outside the organization subscribes to the central log destination",
 			Want: false, Steps: []*Step{p.step(p.outsider(), "logs:PutSubscriptionFilter", dest, nil)}})
 	}
+	p.objectLockQuestions(names)
 	for _, app := range p.apps() {
 		a := p.account(app)
 		admins := []*Principal{p.session(ci.RoleARN(awsenv.Commercial, a.ID, ci.ApplyRole), false)}
@@ -285,5 +286,35 @@ func (p *prover) logQuestions() {
 			steps = append(steps, p.step(pr, "kms:ScheduleKeyDeletion", key.ARN, nil), p.step(pr, "kms:PutKeyPolicy", key.ARN, nil))
 			q(app, pr.Label+" deletes or overwrites the log archive in "+p.logs, false, steps...).AnyOf = true
 		}
+	}
+}
+
+// objectLockQuestions (help/security-baseline.md, "Immutable archive"): the
+// logs account's own administrators, whose role allows everything, can
+// neither change the archive buckets' Object Lock nor bypass a governance
+// retention, because the bucket policies deny it to all but the deploy
+// role, which still can.
+func (p *prover) objectLockQuestions(names logarchive.Names) {
+	logs := p.account(p.logs)
+	q := func(name string, want bool, steps ...*Step) *Question {
+		return p.add(&Question{Group: "logs", Stacks: []string{p.logs}, Name: name, Want: want, Steps: steps})
+	}
+	deploy := p.session(logs.DeployRoleARN(awsenv.Commercial), false)
+	deploy.Label = p.logs + " deploy_role " + logs.DeployRole
+	var people []*Principal
+	for _, access := range []string{config.AccessFullAccess, config.AccessReadOnly} {
+		if arn := crossaccount.RoleARN(awsenv.Commercial, logs.ID, access); p.u.Roles[arn] != nil {
+			people = append(people, p.session(arn, true))
+		}
+	}
+	people = append(people, p.session(ci.RoleARN(awsenv.Commercial, logs.ID, ci.ApplyRole), false))
+	for _, b := range []string{names.TrailBucket, names.ConfigBucket} {
+		bucket := "arn:aws:s3:::" + b
+		object := bucket + "/AWSLogs/" + logs.ID + "/CloudTrail/" + p.cfg.Region + "/2025/01/01/log.json.gz"
+		for _, pr := range people {
+			q(pr.Label+" changes the Object Lock configuration of "+b, false, p.step(pr, "s3:PutBucketObjectLockConfiguration", bucket, nil))
+			q(pr.Label+" bypasses the governance retention of a log in "+b, false, p.step(pr, "s3:BypassGovernanceRetention", object, nil))
+		}
+		q(deploy.Label+" configures the Object Lock of "+b, true, p.step(deploy, "s3:PutBucketObjectLockConfiguration", bucket, nil))
 	}
 }

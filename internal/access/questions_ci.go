@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/landing-zone/constructs/githuboidc"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
@@ -138,16 +139,40 @@ func (p *prover) stateQuestions(q func(string, bool, ...*Step) *Question, stack 
 		p.step(pr, "s3:ListBucket", bucket, nil),
 		p.step(pr, "s3:GetObject", object, nil),
 		p.step(pr, "kms:Decrypt", key.ARN, viaS3(p.cfg.Region, n.Bucket)))
-	q("take and release the state lock in "+n.Table, true, p.steps(pr, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, table, nil)...)
-	put := p.step(pr, "s3:PutObject", object, map[string]any{
+	sse := map[string]any{
 		"s3:x-amz-server-side-encryption":                "aws:kms",
 		"s3:x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:" + p.cfg.Region + ":" + acct.ID + ":alias/" + n.KeyAlias,
-	})
+	}
+	if p.cfg.State.LocksWithDynamoDB() {
+		q("take and release the state lock in "+n.Table, true, p.steps(pr, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, table, nil)...)
+	}
+	if p.cfg.State.LocksWithS3() {
+		// use_lockfile: a conditional PUT of the lock file, encrypted as
+		// the state is; unlocking reads it (to match the lock ID) and
+		// deletes it.
+		lock := object + githuboidc.LockFileSuffix
+		q("take and release the S3 lock file "+lock[len("arn:aws:s3:::"):]+" with the state key", true,
+			p.step(pr, "s3:PutObject", lock, sse),
+			p.step(pr, "kms:GenerateDataKey", key.ARN, viaS3(p.cfg.Region, n.Bucket)),
+			p.step(pr, "s3:GetObject", lock, nil),
+			p.step(pr, "kms:Decrypt", key.ARN, viaS3(p.cfg.Region, n.Bucket)),
+			p.step(pr, "s3:DeleteObject", lock, nil))
+	}
+	put := p.step(pr, "s3:PutObject", object, sse)
 	if writes {
 		q("write state with the state key", true, put, p.step(pr, "kms:GenerateDataKey", key.ARN, viaS3(p.cfg.Region, n.Bucket)))
-	} else {
-		q("write state", false, put)
+		return
 	}
+	q("write state", false, put)
+	q("delete state", false, p.step(pr, "s3:DeleteObject", object, nil), p.step(pr, "s3:DeleteObjectVersion", object, nil)).AnyOf = true
+	// The lock grant is its own stack's lock file only: not the bootstrap
+	// stack's state or lock (CI never runs it), nor any other object.
+	boot := bucket + "/bootstrap-" + stack + "/terraform.tfstate"
+	var other []*Step
+	for _, o := range []string{boot, boot + githuboidc.LockFileSuffix, bucket + "/" + stack + "/other.tflock", bucket + "/" + stack + ".tflock"} {
+		other = append(other, p.step(pr, "s3:PutObject", o, sse), p.step(pr, "s3:DeleteObject", o, nil))
+	}
+	q("write or delete any other object in "+n.Bucket, false, other...).AnyOf = true
 }
 
 // peering is what an app stack's shared provider touches in shared-services.

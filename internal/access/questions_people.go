@@ -8,6 +8,7 @@ import (
 
 	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/ci"
+	"github.com/acme/landing-zone/internal/config"
 )
 
 // crossAccountRoles lists the allow-* roles of an account, by ARN.
@@ -45,6 +46,19 @@ func (p *prover) peopleQuestions() {
 						Name:  "a member of " + g + " assumes " + r.Name + " in " + stack + " without MFA",
 						Steps: []*Step{p.step(p.user(member, []string{g}, false), "sts:AssumeRole", r.ARN, nil)}})
 				}
+				if access == config.AccessSupport {
+					// CIS 1.17: the support role opens AWS Support cases, for
+					// its group's members only.
+					p.add(&Question{Group: "people", Stacks: []string{p.security, stack}, Want: grant,
+						Name: "a member of " + g + " assumes " + r.Name + " in " + stack + " with MFA and opens an AWS Support case",
+						Steps: []*Step{p.step(p.user(member, []string{g}, true), "sts:AssumeRole", r.ARN, nil),
+							p.step(p.session(r.ARN, true), "support:CreateCase", "*", nil)}})
+				}
+			}
+			if access == config.AccessSupport {
+				p.add(&Question{Group: "people", Stacks: []string{p.security, stack}, Want: false,
+					Name:  r.Name + " in " + stack + " changes IAM (creates a user)",
+					Steps: []*Step{p.step(p.session(r.ARN, true), "iam:CreateUser", "arn:aws:iam::"+p.account(stack).ID+":user/x", nil)}})
 			}
 			p.add(&Question{Group: "people", Stacks: []string{p.security, stack}, Want: false,
 				Name:  "a role of " + p.security + " without MFA (github-apply) assumes " + r.Name + " in " + stack,

@@ -24,6 +24,9 @@ type request struct {
 	Identity       []string       `json:"identity,omitempty"`
 	ResourcePolicy string         `json:"resourcePolicy,omitempty"`
 	RawKeys        []string       `json:"rawKeys,omitempty"`
+	// SCPs are the service control policies over the principal, root
+	// first (organization.go).
+	SCPs []SCPLevel `json:"scps,omitempty"`
 }
 
 // answer is the engine's answer to one request.

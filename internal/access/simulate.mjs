@@ -7,7 +7,7 @@
 //
 // INPUT.json is {policies: {id: document}, requests: [{principal, action,
 // resource, account, context, identity: [policy ids], resourcePolicy: id,
-// rawKeys: [context keys]}]}. It prints one answer per request, in order:
+// rawKeys: [context keys], scps: [{orgIdentifier, policies: [ids]}]}]}. It prints one answer per request, in order:
 // {result: Allowed | ExplicitlyDenied | ImplicitlyDenied | Error,
 // decidedBy: [...], detail: "..."}.
 //
@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { runSimulation, getDenialReasons, getGrantReasons } from '@cloud-copilot/iam-simulate'
-import { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy, validateTrustPolicy } from '@cloud-copilot/iam-policy'
+import { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy, validateServiceControlPolicy, validateTrustPolicy } from '@cloud-copilot/iam-policy'
 
 const require = createRequire(join(process.cwd(), 'package.json'))
 const engine = dirname(require.resolve('@cloud-copilot/iam-simulate'))
@@ -41,7 +41,7 @@ function raw(sim, resourcePolicyName) {
     request: new AwsRequestImpl(sim.request.principal, sim.request.resource, sim.request.action, new RequestContextImpl(sim.request.contextVariables)),
     sessionPolicy: undefined,
     identityPolicies: sim.identityPolicies.map((p) => load(p.policy, p.name)),
-    serviceControlPolicies: [],
+    serviceControlPolicies: sim.serviceControlPolicies.map((l) => ({ orgIdentifier: l.orgIdentifier, policies: l.policies.map((p) => load(p.policy, p.name)) })),
     resourceControlPolicies: [],
     resourcePolicy: sim.resourcePolicy ? load(sim.resourcePolicy, resourcePolicyName) : undefined,
     permissionBoundaries: undefined,
@@ -66,7 +66,7 @@ const validated = new Map()
 function policy(id, kind, service) {
   const key = kind + '\u0000' + id + '\u0000' + service
   if (!validated.has(key)) {
-    const fn = { identity: validateIdentityPolicy, trust: validateTrustPolicy, resource: validateResourcePolicy }[kind]
+    const fn = { identity: validateIdentityPolicy, trust: validateTrustPolicy, resource: validateResourcePolicy, scp: validateServiceControlPolicy }[kind]
     validated.set(key, createValidatedPolicy(forService(policies[id], service), fn, { name: id }))
   }
   return validated.get(key)
@@ -104,7 +104,12 @@ function simulation(r) {
       contextVariables: r.context || {}
     },
     identityPolicies: (r.identity || []).map((id) => ({ name: id, policy: policy(id, 'identity', service) })),
-    serviceControlPolicies: [],
+    // Service control policies over a member account's principal, root
+    // first, one entry per level (internal/access/organization.go).
+    serviceControlPolicies: (r.scps || []).map((l) => ({
+      orgIdentifier: l.orgIdentifier,
+      policies: l.policies.map((id) => ({ name: id, policy: policy(id, 'scp', service) }))
+    })),
     resourceControlPolicies: [],
     resourcePolicy: r.resourcePolicy ? policy(r.resourcePolicy, service === 'sts' ? 'trust' : 'resource', service) : undefined
   }

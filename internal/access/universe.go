@@ -32,6 +32,9 @@ type Universe struct {
 	Buckets map[string]*Bucket
 	// problems are policies that could not be read.
 	problems []string
+	// SCPs are the SCP levels over each member account, by account ID
+	// (organization.go); empty without a management account.
+	SCPs map[string][]SCPLevel
 }
 
 // Role is an IAM role made by the stacks (or a known one made by AWS).
@@ -73,6 +76,7 @@ func Build(stacks *Stacks, cfg *config.Config) *Universe {
 	u.readKeys()
 	u.readBuckets()
 	u.readOtherResourcePolicies()
+	u.readOrganization()
 	return u
 }
 
@@ -263,9 +267,21 @@ func (u *Universe) readOtherResourcePolicies() {
 		arn := "arn:aws:logs:" + st.Region + ":" + st.AccountID + ":destination:" + dest
 		u.ResourcePolicy[arn] = u.add("access policy of log destination "+dest, st, str(r["access_policy"]))
 	})
+	u.stacks.each("aws_backup_vault_policy", func(st *Stack, name string, r map[string]any) {
+		vault := st.Resolve(str(r["backup_vault_name"]))
+		if typ, n := ref(r["backup_vault_name"]); typ != "" {
+			vault = st.Resolve(str(st.Resources[typ][n]["name"]))
+		}
+		arn := BackupVaultARN(st.Region, st.AccountID, vault)
+		u.ResourcePolicy[arn] = u.add("access policy of backup vault "+vault, st, str(r["policy"]))
+	})
 	u.stacks.each("aws_sns_topic_policy", func(st *Stack, name string, r map[string]any) {
 		arn := st.Resolve(str(r["arn"]))
-		u.ResourcePolicy[arn] = u.add("topic policy of "+arn[strings.LastIndex(arn, ":")+1:], st, str(r["policy"]))
+		id := "topic policy of " + arn[strings.LastIndex(arn, ":")+1:]
+		if reg := strings.Split(arn, ":")[3]; reg != st.Region {
+			id += " in " + reg // a topic of the same name in another region
+		}
+		u.ResourcePolicy[arn] = u.add(id, st, str(r["policy"]))
 	})
 }
 

@@ -48,6 +48,14 @@ type ECS struct {
 	// wed:04:00 (stage), thu:04:00 (prod), so that each week's image
 	// usually reaches dev first.
 	HostRefresh string `yaml:"host_refresh" json:"host_refresh,omitempty"`
+	// ExecGroups are the security account's IAM groups (baseline.groups,
+	// default groups included) whose members may open a shell in the
+	// environment's running containers with ECS Exec (help/ecs-exec.md),
+	// through the role <name_prefix>-<account>-ecs-exec, with MFA. Naming any
+	// turns ECS Exec on for the environment's services, with every session
+	// logged to a KMS-encrypted log group. No other role of the account may
+	// use ECS Exec. Default: none in every profile (ECS Exec off).
+	ExecGroups []string `yaml:"exec_groups" json:"exec_groups,omitempty"`
 }
 
 // hostRefreshDefaults stagger the weekly host refresh by profile.
@@ -100,6 +108,16 @@ type Service struct {
 	// authentication as that user, and opens Redis to this service.
 	// Default: false.
 	UseCache bool `yaml:"use_cache" json:"use_cache,omitempty"`
+	// ReadOnlyRootFilesystem mounts the container's root filesystem
+	// read-only; /tmp stays writable (a task volume). Set false for an
+	// image that writes elsewhere (help/deploy-app.md). Default: true, or
+	// false when the environment has ECS Exec on (ecs.exec_groups), whose
+	// agent needs a writable root.
+	ReadOnlyRootFilesystem *bool `yaml:"read_only_root_filesystem" json:"read_only_root_filesystem,omitempty"`
+	// User runs the container's process: a user or uid, optionally with
+	// :group or :gid. "0" (root) opts out of the non-root default.
+	// Default: "1000:1000".
+	User string `yaml:"user" json:"user,omitempty"`
 }
 
 // Database sizes the Aurora cluster.
@@ -119,6 +137,18 @@ type Database struct {
 	BackupRetentionDays int `yaml:"backup_retention_days" json:"backup_retention_days,omitempty"`
 	// DatabaseName is created at launch. Default: app.
 	DatabaseName string `yaml:"database_name" json:"database_name,omitempty"`
+	// Enabled makes the Aurora cluster. Default: true when a service of
+	// the environment has use_database, false otherwise. Turning it off
+	// destroys the cluster with a final snapshot (help/backup-restore.md).
+	Enabled *bool `yaml:"enabled" json:"enabled,omitempty"`
+	// SkipFinalSnapshot deletes the cluster without a final snapshot
+	// <name_prefix>-<account>-final. Default: false, a final snapshot is
+	// always taken (help/backup-restore.md).
+	SkipFinalSnapshot bool `yaml:"skip_final_snapshot" json:"skip_final_snapshot,omitempty"`
+	// DeletionProtection makes AWS refuse to delete the cluster: removing
+	// it (enabled: false) then first needs an apply with
+	// deletion_protection: false. Default: true (prod), false (dev, stage).
+	DeletionProtection *bool `yaml:"deletion_protection" json:"deletion_protection,omitempty"`
 }
 
 // Cache sizes the Redis replication group.
@@ -135,6 +165,14 @@ type Cache struct {
 	SnapshotRetentionDays int `yaml:"snapshot_retention_days" json:"snapshot_retention_days,omitempty"`
 	// MaintenanceWindow in UTC. Default: sun:05:00-sun:06:00.
 	MaintenanceWindow string `yaml:"maintenance_window" json:"maintenance_window,omitempty"`
+	// Enabled makes the Redis group. Default: true when a service of the
+	// environment has use_cache, false otherwise. Turning it off destroys
+	// the group with a final snapshot (help/backup-restore.md).
+	Enabled *bool `yaml:"enabled" json:"enabled,omitempty"`
+	// SkipFinalSnapshot deletes the group without a final snapshot
+	// <name_prefix>-<account>-final. Default: false, a final snapshot is
+	// always taken.
+	SkipFinalSnapshot bool `yaml:"skip_final_snapshot" json:"skip_final_snapshot,omitempty"`
 }
 
 // ServiceNames returns an app account's service names, sorted.
@@ -217,6 +255,7 @@ func defaultApp(a *Account) {
 	setDefault(&c.EngineVersion, "7.1")
 	setDefault(&c.SnapshotRetentionDays, d.snapshotDays)
 	setDefault(&c.MaintenanceWindow, "sun:05:00-sun:06:00")
+	defaultData(a)
 }
 
 func setDefault[T comparable](field *T, value T) {
@@ -257,7 +296,7 @@ func validateDomain(r *reporter, c *Config) {
 // validateAppLayers checks the app-only keys of one account.
 func validateAppLayers(r *reporter, path string, a *Account) {
 	if a.Kind != KindApp {
-		for key, set := range map[string]bool{"ecs": a.ECS != nil, "services": a.Services != nil, "database": a.Database != nil, "cache": a.Cache != nil, "vpn_data_access": a.VPNDataAccess != nil} {
+		for key, set := range map[string]bool{"ecs": a.ECS != nil, "services": a.Services != nil, "database": a.Database != nil, "cache": a.Cache != nil, "backup": a.Backup != nil, "vpn_data_access": a.VPNDataAccess != nil} {
 			if set {
 				r.add(path+"."+key, "remove it: only app accounts run these", "is set on a %s account", a.Kind)
 			}
@@ -271,6 +310,7 @@ func validateAppLayers(r *reporter, path string, a *Account) {
 	}
 	validateDatabase(r, path+".database", a.Profile, a.Database)
 	validateCache(r, path+".cache", a.Cache)
+	validateData(r, path, a)
 }
 
 func validateECS(r *reporter, path string, e *ECS) {

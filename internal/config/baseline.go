@@ -16,10 +16,15 @@ const (
 	AccessBilling    = "billing"     // job-function/Billing
 	AccessDev        = "dev"         // PowerUserAccess: everything but IAM
 	AccessVPN        = "vpn"         // nothing yet: the VPN layer grants it
+	AccessSupport    = "support"     // AWSSupportAccess: AWS Support cases (CIS 1.17)
 )
 
+// SupportGroupName is the default group whose members assume the support
+// role (AWSSupportAccess) in every account to open AWS Support cases.
+const SupportGroupName = "support"
+
 // Accesses lists every access level.
-var Accesses = []string{AccessFullAccess, AccessReadOnly, AccessBilling, AccessDev, AccessVPN}
+var Accesses = []string{AccessFullAccess, AccessReadOnly, AccessBilling, AccessDev, AccessVPN, AccessSupport}
 
 // AllUsersGroup is the group every user is put in: it carries the policy that
 // lets users manage their own MFA and denies everything else until MFA is on.
@@ -36,6 +41,9 @@ const (
 	DefaultLogTransitionDays    = 30
 	DefaultLogStorageClass      = "GLACIER"
 	DefaultLogExpireDays        = 365
+	DefaultObjectLockMode       = "COMPLIANCE"
+	DefaultObjectLockDays       = 365
+	maxObjectLockDays           = 36500
 	maxRoleSessionHours         = 12
 	maxPasswordLength           = 128
 	maxPasswordReuse            = 24
@@ -60,14 +68,16 @@ type Baseline struct {
 	// Each lets its members assume one role in the listed accounts. Default
 	// groups are always made: "<account>-full-access" and
 	// "<account>-read-only" for every account, "billing" (billing access to
-	// every account), "developers" (power-user access to the dev-profile app
-	// accounts) and "vpn-users" (the VPN role in shared-services). A group
+	// every account), "support" (the AWSSupportAccess role of every
+	// account, to open AWS Support cases), "developers" (power-user access
+	// to the dev-profile app accounts) and "vpn-users" (the VPN role in
+	// shared-services). A group
 	// listed here is added, or replaces the default of the same name.
 	Groups map[string]*Group `yaml:"groups" json:"groups,omitempty"`
 	// Users are IAM users in the security account, keyed by user name
 	// (letters, digits and +=,.@_- only). Default: none.
 	Users map[string]*User `yaml:"users" json:"users,omitempty"`
-	// PasswordPolicy is the security account's IAM password policy.
+	// PasswordPolicy is every account's IAM password policy (CIS 1.8, 1.9).
 	PasswordPolicy PasswordPolicy `yaml:"password_policy" json:"password_policy"`
 	// RoleMaxSessionHours caps a session in a cross-account role, 1 to 12.
 	// Longer sessions mean fewer MFA prompts but a longer-lived credential
@@ -82,12 +92,17 @@ type Baseline struct {
 	// Security Best Practices standards in every account. It costs per check
 	// and per finding. Default: true.
 	SecurityHub *bool `yaml:"security_hub" json:"security_hub,omitempty"`
+	// Macie turns on Amazon Macie (S3 sensitive-data discovery, CIS 2.1.3)
+	// in every account, in the home region. It bills per bucket and per GB
+	// inspected; off, `go run . cis` reports 2.1.3 as MANUAL ("baseline.macie
+	// is off"). Default: false.
+	Macie bool `yaml:"macie" json:"macie,omitempty"`
 }
 
 // Group is one IAM group of the security account.
 type Group struct {
 	// Access is the role its members may assume: full-access, read-only,
-	// billing, dev or vpn. Required.
+	// billing, dev, vpn or support. Required.
 	Access string `yaml:"access" json:"access"`
 	// Accounts are the account names the role is assumed in. Required.
 	Accounts []string `yaml:"accounts" json:"accounts"`
@@ -114,10 +129,11 @@ type PasswordPolicy struct {
 
 // CloudTrail configures the trail of every account.
 type CloudTrail struct {
-	// S3DataEvents also records S3 object reads and writes in every bucket
-	// but the log buckets. Useful for forensics, but billed per event.
-	// Default: false (management events only).
-	S3DataEvents bool `yaml:"s3_data_events" json:"s3_data_events,omitempty"`
+	// S3DataEvents also records S3 object reads and writes (CIS 3.8, 3.9) in
+	// every bucket of the account but the CloudTrail archive bucket, whose
+	// own writes would log themselves in a loop. Useful for forensics,
+	// billed per event. Default: true.
+	S3DataEvents *bool `yaml:"s3_data_events" json:"s3_data_events,omitempty"`
 	// LogRetentionDays keeps the copy of the trail in each account's
 	// CloudWatch log group this long; a value CloudWatch Logs accepts. The
 	// copy in the logs account follows log_buckets. Default: 365.
@@ -133,12 +149,24 @@ type LogBuckets struct {
 	// GLACIER_IR, GLACIER or DEEP_ARCHIVE. Default: GLACIER.
 	StorageClass string `yaml:"storage_class" json:"storage_class,omitempty"`
 	// ExpireDays deletes logs after this many days; more than
-	// TransitionDays. Default: 365.
+	// TransitionDays, and at least ObjectLockDays. Default: 365.
 	ExpireDays int `yaml:"expire_days" json:"expire_days,omitempty"`
+	// ObjectLockMode is the Object Lock mode of the CloudTrail and AWS
+	// Config buckets: COMPLIANCE (nobody, not even the root user, deletes
+	// or overwrites a log version before ObjectLockDays) or GOVERNANCE
+	// (principals allowed s3:BypassGovernanceRetention may). Enabling it is
+	// one-way: S3 never turns Object Lock off. Default: COMPLIANCE.
+	ObjectLockMode string `yaml:"object_lock_mode" json:"object_lock_mode,omitempty"`
+	// ObjectLockDays is the default retention of every log version, 1 to
+	// 36500. Default: 365.
+	ObjectLockDays int `yaml:"object_lock_days" json:"object_lock_days,omitempty"`
 }
 
 // SecurityHubOn reports whether Security Hub is switched on.
 func (b *Baseline) SecurityHubOn() bool { return b.SecurityHub == nil || *b.SecurityHub }
+
+// S3DataEventsOn reports whether the trails record S3 object-level events.
+func (c *CloudTrail) S3DataEventsOn() bool { return c.S3DataEvents == nil || *c.S3DataEvents }
 
 // RoleAccesses returns, for every account name, the access levels that some
 // group grants in it, in the order of Accesses.
@@ -166,8 +194,8 @@ func defaultBaseline(c *Config) {
 	var all, dev, shared []string
 	for _, name := range c.AccountNames() {
 		a := c.Accounts[name]
-		if a == nil {
-			continue // reported by validation
+		if a == nil || a.Kind == KindManagement {
+			continue // reported by validation; the management account has no cross-account roles
 		}
 		all = append(all, name)
 		groups[name+"-full-access"] = &Group{Access: AccessFullAccess, Accounts: []string{name}}
@@ -180,6 +208,7 @@ func defaultBaseline(c *Config) {
 		}
 	}
 	groups["billing"] = &Group{Access: AccessBilling, Accounts: all}
+	groups[SupportGroupName] = &Group{Access: AccessSupport, Accounts: all}
 	if len(dev) > 0 {
 		groups["developers"] = &Group{Access: AccessDev, Accounts: dev}
 	}
@@ -207,6 +236,14 @@ func defaultBaseline(c *Config) {
 		on := true
 		b.SecurityHub = &on
 	}
+	if b.CloudTrail.S3DataEvents == nil {
+		on := true
+		b.CloudTrail.S3DataEvents = &on
+	}
+	if l.ObjectLockMode == "" {
+		l.ObjectLockMode = DefaultObjectLockMode
+	}
+	l.ObjectLockDays = orDefault(l.ObjectLockDays, DefaultObjectLockDays)
 }
 
 func orDefault(v, def int) int {
@@ -292,6 +329,11 @@ func validateLogBuckets(r *reporter, l LogBuckets) {
 	}
 	if l.ExpireDays <= l.TransitionDays {
 		r.add(path+"expire_days", fmt.Sprintf("use more than transition_days (%d)", l.TransitionDays), "%d deletes logs before they move to colder storage", l.ExpireDays)
+	}
+	oneOf(r, path+"object_lock_mode", l.ObjectLockMode, "COMPLIANCE", "GOVERNANCE")
+	checkRange(r, path+"object_lock_days", l.ObjectLockDays, 1, maxObjectLockDays, "S3 Object Lock retains up to 100 years")
+	if l.ExpireDays < l.ObjectLockDays {
+		r.add(path+"expire_days", fmt.Sprintf("use object_lock_days (%d) or more, or shorten object_lock_days", l.ObjectLockDays), "%d expires logs that Object Lock still retains: S3 cannot delete them and the lifecycle rule silently fails", l.ExpireDays)
 	}
 }
 

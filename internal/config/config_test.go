@@ -31,8 +31,22 @@ func replace(old, new string) func(testing.TB, string) string {
 }
 
 var badConfigs = []badConfig{
+	{"regions in use without the home region ask for it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  in_use: [eu-west-1]\n"),
+		[]string{"regions.in_use: does not include the home region us-east-1", "add the home region us-east-1"}},
+	{"a region in use that is not watched asks to watch it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  in_use: [us-east-1, eu-west-1]\n  watched: [us-east-1]\n"),
+		[]string{"regions.watched: does not include eu-west-1, which regions.in_use lists", "must be watched"}},
+	{"watched regions without the home region ask for it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [eu-west-1]\n"),
+		[]string{"regions.watched: does not include the home region us-east-1"}},
+	{"a misspelt watched region suggests the right one", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [us-east-1, eu-wset-1]\n"),
+		[]string{"regions.watched[1]: \"eu-wset-1\" is not an AWS region", "did you mean eu-west-1?"}},
+	{"a region watched twice is a duplicate", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [us-east-1, eu-west-1, eu-west-1]\n"),
+		[]string{"regions.watched[2]: \"eu-west-1\" is listed twice"}},
+	{"an empty watched list asks for regions or the default", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: []\n"),
+		[]string{"regions.watched: is empty", "remove the key for the default"}},
 	{"an unknown top-level key is named with its line", replace("region: us-east-1\n", "region: us-east-1\nregoin: eu-west-1\n"),
 		[]string{"config.yaml:7: regoin: unknown key", "use one of: accounts, ", "name_prefix, region"}},
+	{"an unknown state locking mode lists the modes", replace("  locking: both\n", "  locking: dynamo\n"),
+		[]string{"state.locking: \"dynamo\" is not a valid value", "use one of: dynamodb, s3, both"}},
 	{"an unknown key inside a VPC lists the valid keys", replace("nat: per_az\n", "nat: per_az\n      nat_mode: single\n"),
 		[]string{"accounts.prod.vpc.nat_mode: unknown key", "cidr"}},
 	{"a missing account ID asks for one", replace("    id: \"444444444444\"\n", ""),
@@ -105,10 +119,52 @@ var badConfigs = []badConfig{
 		[]string{"baseline.cloudtrail.log_retention_days: 42 is not a retention"}},
 	{"logs that expire before they move to colder storage are rejected", replace("baseline:\n", "baseline:\n  log_buckets: {transition_days: 90, expire_days: 60}\n"),
 		[]string{"baseline.log_buckets.expire_days: 60 deletes logs", "more than transition_days (90)"}},
+	{"logs that expire while Object Lock retains them are rejected", replace("baseline:\n", "baseline:\n  log_buckets: {transition_days: 30, expire_days: 200, object_lock_days: 400}\n"),
+		[]string{"baseline.log_buckets.expire_days: 200 expires logs that Object Lock still retains", "use object_lock_days (400) or more"}},
+	{"an Object Lock mode S3 does not know is rejected", replace("baseline:\n", "baseline:\n  log_buckets: {object_lock_mode: LEGAL}\n"),
+		[]string{"baseline.log_buckets.object_lock_mode", "LEGAL"}},
+	{"an Object Lock retention beyond 100 years is rejected", replace("baseline:\n", "baseline:\n  log_buckets: {expire_days: 40000, object_lock_days: 40000}\n"),
+		[]string{"baseline.log_buckets.object_lock_days: 40000 is out of range"}},
 	{"STANDARD_IA before 30 days is rejected", replace("baseline:\n", "baseline:\n  log_buckets: {storage_class: STANDARD_IA, transition_days: 7}\n"),
 		[]string{"baseline.log_buckets.transition_days:", "30 days at the earliest"}},
 	{"a misspelt baseline key lists the valid keys", replace("baseline:\n", "baseline:\n  securityhub: false\n"),
 		[]string{"baseline.securityhub: unknown key", "security_hub"}},
+	{"an ECS Exec group that does not exist lists the groups", replace("exec_groups: [developers]", "exec_groups: [developers, operators]"),
+		[]string{"accounts.dev.ecs.exec_groups[1]: no group \"operators\"", "use one of the security account's groups: billing, ", "or add it under baseline.groups"}},
+	{"ECS Exec for every user is rejected", replace("exec_groups: [prod-full-access]", "exec_groups: [all-users]"),
+		[]string{"accounts.prod.ecs.exec_groups[0]: \"all-users\" would let every user in", "name a group of people"}},
+	{"an ECS Exec group listed twice is a duplicate", replace("exec_groups: [developers]", "exec_groups: [developers, developers]"),
+		[]string{"accounts.dev.ecs.exec_groups[1]: \"developers\" is listed twice"}},
+	{"ECS Exec groups on a logs account are rejected", replace("    kind: logs\n", "    kind: logs\n    ecs: {exec_groups: [developers]}\n"),
+		[]string{"accounts.logs.ecs: is set on a logs account", "remove it: only app accounts run these"}},
+	{"a service using a disabled database names both keys", replace("    database:                 # prod: 2+ instances across AZs, deletion protection\n", "    database:                 # prod: 2+ instances across AZs, deletion protection\n      enabled: false\n"),
+		[]string{"accounts.prod.services.api.use_database:", "accounts.prod.database.enabled is false", "set accounts.prod.database.enabled: true"}},
+	{"a service using a disabled cache names both keys", replace("    cache:\n", "    cache:\n      enabled: false\n"),
+		[]string{"accounts.prod.services.api.use_cache:", "accounts.prod.cache.enabled is false", "set accounts.prod.cache.enabled: true"}},
+	{"a zero backup retention is out of range", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    backup: {retention_days: 0, copy_retention_days: 4000}\n"),
+		[]string{"accounts.stage.backup.copy_retention_days: 4000 is out of range", "from 1 to 3650"}},
+	{"an unknown Vault Lock mode lists the modes", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    backup: {vault_lock: strict}\n"),
+		[]string{"accounts.stage.backup.vault_lock:", "compliance", "governance"}},
+	{"backups on a logs account are rejected", replace("    kind: logs\n", "    kind: logs\n    backup: {retention_days: 7}\n"),
+		[]string{"accounts.logs.backup: is set on a logs account", "remove it: only app accounts run these"}},
+	{"a management account needs every account's email", replace("accounts:\n", "accounts:\n  org:\n    id: \"999999999990\"\n    kind: management\n    email: root@example.com\n    deploy_role: OrganizationAdmin\n"),
+		[]string{"accounts.logs.email: missing", "every account needs one when a management account is configured", "aws organizations list-accounts"}},
+	{"two management accounts are one too many", replace("accounts:\n", "accounts:\n  org:\n    id: \"999999999990\"\n    kind: management\n    email: root@example.com\n    deploy_role: OrganizationAdmin\n  org2:\n    id: \"999999999991\"\n    kind: management\n    deploy_role: OrganizationAdmin\n"),
+		[]string{"accounts: has 2 management accounts (org, org2)", "keep one management account"}},
+	{"an account email that is not an address is rejected", replace("    kind: logs\n", "    kind: logs\n    email: logs at example.com\n"),
+		[]string{"accounts.logs.email: \"logs at example.com\" is not an email address", "aws-dev@example.com"}},
+	{"a management account takes no VPC", replace("accounts:\n", "accounts:\n  org:\n    id: \"999999999990\"\n    kind: management\n    email: root@example.com\n    deploy_role: OrganizationAdmin\n    vpc: {cidr: 10.99.0.0/16, azs: [us-east-1a, us-east-1b]}\n"),
+		[]string{"accounts.org.vpc: management accounts have no VPC", "remove it"}},
+	{"an unknown WAF mode lists the modes", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    waf: {mode: deny}\n"),
+		[]string{"accounts.stage.waf.mode: \"deny\" is not a valid value", "use one of: count, block"}},
+	{"a WAF rate limit below what WAF accepts is out of range", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    waf: {rate_limit: 5}\n"),
+		[]string{"accounts.stage.waf.rate_limit: 5 is out of range", "from 10 to 2000000000"}},
+	{"a WAF on a logs account is rejected", replace("    kind: logs\n", "    kind: logs\n    waf: {mode: block}\n"),
+		[]string{"accounts.logs.waf: is set on a logs account", "only app accounts have a public load balancer"}},
+	{"a read-only root with ECS Exec on names both keys", replace("        env: {LOG_LEVEL: debug}\n", "        env: {LOG_LEVEL: debug}\n        read_only_root_filesystem: true\n"),
+		[]string{"accounts.dev.services.web.read_only_root_filesystem: is true while ECS Exec is on for dev", "remove ecs.exec_groups", "ECS Exec's agent needs a writable root filesystem"}},
+	{"a container user with spaces is rejected", replace("        env: {LOG_LEVEL: debug}\n", "        env: {LOG_LEVEL: debug}\n        user: \"app user\"\n"),
+		[]string{"accounts.dev.services.web.user: \"app user\" is not a container user", "\"0\" runs as root"}},
 }
 
 // dedent moves the block of lines from the line starting with from up to
@@ -142,17 +198,17 @@ func everywhere(pairs ...string) func(testing.TB, string) string {
 // cascade of problems that follow from it.
 var newUserMistakes = []badConfig{
 	{"a tab names the tab's own line and says to indent with spaces", replace("    profile: dev              # single", "\tprofile: dev              # single"),
-		[]string{"config.yaml:48: (file): key \"profile\" is indented with a tab", "indent with spaces"}},
+		[]string{"config.yaml:51: (file): key \"profile\" is indented with a tab", "indent with spaces"}},
 	{"a misspelt region is one region problem with a suggestion, not one per AZ", replace("region: us-east-1\n", "region: eu-centrl-1\n"),
 		[]string{"config.yaml:6: region: \"eu-centrl-1\" is not an AWS region", "did you mean eu-central-1?"}},
 	{"a region code no one has heard of is not a region", replace("region: us-east-1\n", "region: xx-north-9\n"),
 		[]string{"config.yaml:6: region: \"xx-north-9\" is not an AWS region", "such as us-east-1"}},
 	{"an unknown profile is one problem, with no budget problem after it", replace("profile: stage\n", "profile: staging\n"),
-		[]string{"config.yaml:72: accounts.stage.profile: \"staging\" is not a valid value", "dev, stage, prod"}},
+		[]string{"config.yaml:77: accounts.stage.profile: \"staging\" is not a valid value", "dev, stage, prod"}},
 	{"a services block under accounts says which account it belongs to", dedent("    services:\n      web:                    # https://web.dev", "  stage:\n"),
-		[]string{"config.yaml:53: accounts.services: is not an account name", "\"services\" is a key of an account: it goes under accounts.dev.services; check its indentation"}},
+		[]string{"config.yaml:58: accounts.services: is not an account name", "\"services\" is a key of an account: it goes under accounts.dev.services; check its indentation"}},
 	{"a VPC key at the account's level says it belongs in the VPC", replace("    vpc:\n      cidr: 10.10.0.0/16\n", "    cidr: 10.10.0.0/16\n    vpc:\n"),
-		[]string{"config.yaml:50: accounts.dev.cidr: unknown key \"cidr\"", "\"cidr\" is a key of accounts.dev.vpc; check its indentation"}},
+		[]string{"config.yaml:53: accounts.dev.cidr: unknown key \"cidr\"", "\"cidr\" is a key of accounts.dev.vpc; check its indentation"}},
 	{"an account key one level too deep says it belongs to the account", replace("    profile: dev              # single NAT gateway, 30-day flow logs\n    deploy_role: OrganizationAccountAccessRole\n    vpc:\n", "    deploy_role: OrganizationAccountAccessRole\n    vpc:\n      profile: dev\n"),
 		[]string{"accounts.dev.vpc.profile: unknown key \"profile\"", "\"profile\" is a key of accounts.dev; check its indentation"}},
 	{"a service key where service names go says where services' keys go", replace("    services:\n      web:                    # https://web.prod", "    services:\n      port: 8080\n      web:                    # https://web.prod"),
@@ -264,4 +320,43 @@ func TestProblemsErrorLeavesTheListAlone(t *testing.T) {
 	if ps.List[0].Msg != "second" || ps.List[1].Msg != "first" {
 		t.Errorf("Error reordered the list: %v", ps.List)
 	}
+}
+
+// TestRegionsDefault: without a regions block, workloads stay in the home
+// region and the baseline watches every region enabled by default (home
+// first, once), also for an opt-in home region.
+func TestRegionsDefault(t *testing.T) {
+	for _, home := range []string{"us-east-1", "eu-south-1"} {
+		s := strings.NewReplacer("region: us-east-1\n", "region: "+home+"\n", "regions:\n  in_use: [us-east-1]\n", "").Replace(exampleYAML(t))
+		if home != "us-east-1" {
+			s = dropAZs(s, home)
+		}
+		cfg, err := config.Parse("config.yaml", []byte(s))
+		if err != nil {
+			t.Fatalf("%s: %v", home, err)
+		}
+		if got := cfg.RegionsInUse(); !slices.Equal(got, []string{home}) {
+			t.Errorf("%s: in use %v, want the home region only", home, got)
+		}
+		got := cfg.WatchedRegions()
+		if got[0] != home || len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(got) {
+			t.Errorf("%s: watched %v, want the home region first and each once", home, got)
+		}
+		for _, r := range config.DefaultWatchedRegions {
+			if !slices.Contains(got, r) {
+				t.Errorf("%s: watched %v lacks the default region %s", home, got, r)
+			}
+		}
+		if want := len(config.DefaultWatchedRegions) + map[bool]int{true: 0, false: 1}[slices.Contains(config.DefaultWatchedRegions, home)]; len(got) != want {
+			t.Errorf("%s: %d watched regions, want %d", home, len(got), want)
+		}
+	}
+	if n := len(config.DefaultWatchedRegions); n != 17 {
+		t.Errorf("%d default regions; AWS enables 17 by default (those launched before 20 March 2019)", n)
+	}
+}
+
+// dropAZs moves every us-east-1 AZ of the example to region.
+func dropAZs(s, region string) string {
+	return strings.NewReplacer("us-east-1a", region+"a", "us-east-1b", region+"b", "us-east-1c", region+"c").Replace(s)
 }

@@ -7,6 +7,9 @@ func applyDefaults(c *Config) {
 	if c.State.BootstrapBackend == "" {
 		c.State.BootstrapBackend = BackendLocal
 	}
+	if c.State.Locking == "" {
+		c.State.Locking = LockBoth
+	}
 	for _, a := range c.Accounts {
 		if a == nil {
 			continue
@@ -19,11 +22,13 @@ func applyDefaults(c *Config) {
 		}
 		if a.Kind == KindApp {
 			defaultApp(a)
+			defaultHardening(a)
 		}
 		if a.Kind == KindShared {
 			defaultShared(a)
 		}
 	}
+	defaultRegions(c)
 	defaultBaseline(c)
 	defaultMonitoring(c)
 }

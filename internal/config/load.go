@@ -90,8 +90,8 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-// AccountNames returns the account names sorted by kind (logs, security,
-// shared-services, then apps from dev to prod) and then by name: the order
+// AccountNames returns the account names sorted by kind (management,
+// logs, security, shared-services, then apps from dev to prod) and then by name: the order
 // stacks are built and deployed in.
 func (c *Config) AccountNames() []string {
 	names := make([]string, 0, len(c.Accounts))
@@ -119,7 +119,7 @@ func (c *Config) AccountOfKind(k string) (string, *Account) {
 	return "", nil
 }
 
-var kindRank = map[string]int{KindLogs: 0, KindSecurity: 1, KindShared: 2, KindApp: 3}
+var kindRank = map[string]int{KindManagement: -1, KindLogs: 0, KindSecurity: 1, KindShared: 2, KindApp: 3}
 
 var profileRank = map[string]int{ProfileDev: 0, ProfileStage: 1, ProfileProd: 2}
 

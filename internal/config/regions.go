@@ -109,3 +109,116 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// DefaultWatchedRegions are the regions every AWS account has enabled from
+// the start: those AWS launched before 20 March 2019, which cannot be
+// disabled ("Default Regions" in the AWS Account Management reference,
+// manage-acct-regions). Regions launched since are opt-in; an account that
+// enables one adds it to regions.watched. An attacker works where nobody
+// watches, so the baseline watches all of these by default.
+var DefaultWatchedRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-southeast-1", "ap-southeast-2",
+	"ca-central-1",
+	"eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1",
+	"sa-east-1",
+}
+
+// Regions are where the landing zone lets workloads run and where its
+// security baseline watches. Every stack still deploys to the home region
+// (region); the baseline adds, in every account, a GuardDuty detector, an
+// AWS Config recorder, Security Hub, an IAM Access Analyzer, EBS
+// encryption by default and a locked default VPC in each watched region
+// (help/regions.md).
+type Regions struct {
+	// InUse are the regions workloads may use: the organization's region
+	// guardrail (help/organization.md) denies the others. It must include
+	// the home region. Default: the home region only.
+	InUse []string `yaml:"in_use" json:"in_use,omitempty"`
+	// Watched are the regions the security baseline covers in every
+	// account. It must include every region in in_use. Default: the 17
+	// regions enabled by default in every AWS account (us-east-1,
+	// us-east-2, us-west-1, us-west-2, ap-south-1, ap-northeast-1,
+	// ap-northeast-2, ap-northeast-3, ap-southeast-1, ap-southeast-2,
+	// ca-central-1, eu-central-1, eu-west-1, eu-west-2, eu-west-3,
+	// eu-north-1, sa-east-1), plus the home region if it is an opt-in one.
+	Watched []string `yaml:"watched" json:"watched,omitempty"`
+}
+
+// RegionsInUse returns regions.in_use: the home region first, then the
+// others in config order.
+func (c *Config) RegionsInUse() []string { return homeFirst(c.Region, c.Regions.InUse) }
+
+// WatchedRegions returns regions.watched: the home region first, then the
+// others in config order.
+func (c *Config) WatchedRegions() []string { return homeFirst(c.Region, c.Regions.Watched) }
+
+// OtherWatchedRegions returns the watched regions but the home region, in
+// config order.
+func (c *Config) OtherWatchedRegions() []string { return c.WatchedRegions()[1:] }
+
+func homeFirst(home string, rs []string) []string {
+	out := []string{home}
+	for _, r := range rs {
+		if r != home && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func defaultRegions(c *Config) {
+	if len(c.Regions.InUse) == 0 && c.Region != "" {
+		c.Regions.InUse = []string{c.Region}
+	}
+	if c.Regions.Watched == nil {
+		c.Regions.Watched = slices.Clone(DefaultWatchedRegions)
+		if c.Region != "" && !slices.Contains(c.Regions.Watched, c.Region) {
+			c.Regions.Watched = append([]string{c.Region}, c.Regions.Watched...)
+		}
+	}
+}
+
+// validateRegions checks regions.in_use and regions.watched: known
+// commercial regions, each listed once, the home region in use, and every
+// region in use watched. homeOK says the home region itself is valid.
+func validateRegions(r *reporter, c *Config, homeOK bool) {
+	if !homeOK {
+		return // one problem: the home region's, whose fix may fix these too
+	}
+	check := func(key string, list []string) []string {
+		var ok []string
+		seen := map[string]bool{}
+		for i, region := range list {
+			path := fmt.Sprintf("regions.%s[%d]", key, i)
+			switch {
+			case seen[region]:
+				r.add(path, "list each region once", "%q is listed twice", clip(region))
+			case !slices.Contains(commercialRegions, region):
+				r.add(path, didYouMean(region, "use a commercial AWS region code such as us-east-1 or eu-west-2; if AWS opened it recently, add it to internal/config/regions.go"),
+					"%q is not an AWS region", clip(region))
+			default:
+				ok = append(ok, region)
+			}
+			seen[region] = true
+		}
+		return ok
+	}
+	inUse := check("in_use", c.Regions.InUse)
+	if c.Regions.Watched != nil && len(c.Regions.Watched) == 0 {
+		r.add("regions.watched", "list the regions the baseline watches, or remove the key for the default (every region enabled by default)", "is empty")
+	}
+	watched := check("watched", c.Regions.Watched)
+	if !slices.Contains(c.Regions.InUse, c.Region) {
+		r.add("regions.in_use", "add the home region "+c.Region+" (region): every stack deploys there", "does not include the home region %s", c.Region)
+	}
+	if len(c.Regions.Watched) > 0 && !slices.Contains(c.Regions.Watched, c.Region) {
+		r.add("regions.watched", "add the home region "+c.Region+" (region)", "does not include the home region %s", c.Region)
+	}
+	for _, region := range inUse {
+		if len(c.Regions.Watched) > 0 && !slices.Contains(watched, region) {
+			r.add("regions.watched", "add "+region+": a region workloads may use must be watched", "does not include %s, which regions.in_use lists", region)
+		}
+	}
+}

@@ -36,7 +36,8 @@ func Enums() map[string][]any {
 	return map[string][]any{
 		"Config.region":                 strs(commercialRegions...),
 		"State.bootstrap_backend":       strs(BackendLocal, BackendS3),
-		"Account.kind":                  strs(KindLogs, KindSecurity, KindShared, KindApp),
+		"State.locking":                 strs(LockDynamoDB, LockS3, LockBoth),
+		"Account.kind":                  strs(KindLogs, KindSecurity, KindShared, KindApp, KindManagement),
 		"Account.profile":               strs(ProfileDev, ProfileStage, ProfileProd),
 		"VPC.nat":                       strs(NATSingle, NATPerAZ),
 		"VPC.flow_log_retention_days":   ints(retentionDays),

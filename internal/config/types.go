@@ -6,12 +6,15 @@
 package config
 
 // Account kinds. Each of logs, security and shared-services appears exactly
-// once; there is one app account per application environment.
+// once; there is one app account per application environment. The
+// management account (the organization's, help/organization.md) is
+// optional and appears at most once.
 const (
-	KindLogs     = "logs"
-	KindSecurity = "security"
-	KindShared   = "shared-services"
-	KindApp      = "app"
+	KindLogs       = "logs"
+	KindSecurity   = "security"
+	KindShared     = "shared-services"
+	KindApp        = "app"
+	KindManagement = "management"
 )
 
 // Profiles set the sizing and resilience defaults of an app environment.
@@ -33,6 +36,13 @@ const (
 	BackendS3    = "s3"
 )
 
+// State locking modes (state.locking).
+const (
+	LockDynamoDB = "dynamodb"
+	LockS3       = "s3"
+	LockBoth     = "both"
+)
+
 // Config is the whole landing zone.
 type Config struct {
 	// NamePrefix starts every resource name ("acme" gives "acme-dev").
@@ -42,6 +52,9 @@ type Config struct {
 	// Region is the region of every stack, in the commercial aws partition
 	// (GovCloud and China are not supported). Required, e.g. "us-east-1".
 	Region string `yaml:"region" json:"region"`
+	// Regions lists the regions workloads may use and the regions the
+	// security baseline watches (help/regions.md).
+	Regions Regions `yaml:"regions" json:"regions"`
 	// SourceRepo is the GitHub repository ("owner/name") this config lives
 	// in. It is written to the SourceRepo tag of every resource. Required.
 	SourceRepo string `yaml:"source_repo" json:"source_repo"`
@@ -68,15 +81,35 @@ type State struct {
 	// `terraform init -migrate-state` in each bootstrap stack after the
 	// switch). Default: "local".
 	BootstrapBackend string `yaml:"bootstrap_backend" json:"bootstrap_backend,omitempty"`
+	// Locking is how Terraform locks each stack's state: "dynamodb" (an
+	// item in the account's lock table; Terraform 1.11 warns that
+	// dynamodb_table is deprecated), "s3" (S3 native locking: a lock file
+	// "<state key>.tflock" next to the state, use_lockfile; no warning) or
+	// "both" (Terraform takes both locks). Leaving DynamoDB is the change to
+	// "s3" (help/state-bootstrap.md). The lock table exists in every mode.
+	// Default: "both".
+	Locking string `yaml:"locking" json:"locking,omitempty"`
 }
+
+// LocksWithDynamoDB reports whether Terraform takes the lock table's lock.
+func (s State) LocksWithDynamoDB() bool { return s.Locking == LockDynamoDB || s.Locking == LockBoth }
+
+// LocksWithS3 reports whether Terraform takes the S3 lock file.
+func (s State) LocksWithS3() bool { return s.Locking == LockS3 || s.Locking == LockBoth }
 
 // Account is one AWS account and the stack that manages it.
 type Account struct {
 	// ID is the 12-digit AWS account ID, quoted. Required.
 	ID string `yaml:"id" json:"id"`
-	// Kind is the account's role: logs, security, shared-services or app.
-	// Required.
+	// Kind is the account's role: logs, security, shared-services, app, or
+	// management (the AWS Organizations management account, at most one,
+	// optional: help/organization.md). Required.
 	Kind string `yaml:"kind" json:"kind"`
+	// Email is the account's root email address, as AWS Organizations
+	// knows it. Required on every account when a management account is
+	// configured (the organization stack adopts each account with it);
+	// otherwise unused. Default: none.
+	Email string `yaml:"email" json:"email,omitempty"`
 	// DeployRole is the IAM role that Terraform assumes in this account: a
 	// role name, or a role ARN in this account. Required.
 	DeployRole string `yaml:"deploy_role" json:"deploy_role"`
@@ -96,6 +129,9 @@ type Account struct {
 	// Cache sizes the environment's Redis replication group. Only for kind
 	// app.
 	Cache *Cache `yaml:"cache" json:"cache,omitempty"`
+	// Backup configures AWS Backup of the environment's database and its
+	// copy to the logs account (help/backup-restore.md). Only for kind app.
+	Backup *Backup `yaml:"backup" json:"backup,omitempty"`
 	// VPN configures the OpenVPN server. Only for kind shared-services.
 	VPN *VPN `yaml:"vpn" json:"vpn,omitempty"`
 	// ECR lists the container repositories. Only for kind shared-services.
@@ -109,6 +145,10 @@ type Account struct {
 	// actuals over it alert the warning topic. Default: 100 (logs,
 	// security), 500 (shared-services, dev), 1000 (stage), 5000 (prod).
 	MonthlyBudgetUSD int `yaml:"monthly_budget_usd" json:"monthly_budget_usd,omitempty"`
+	// WAF configures the web ACL of the public load balancer
+	// (help/waf.md). Only for kind app. Default: count mode (block for the
+	// prod profile), rate limit 2000 requests per IP per 5 minutes.
+	WAF *WAF `yaml:"waf" json:"waf,omitempty"`
 }
 
 // VPC sizes one VPC.

@@ -40,6 +40,7 @@ func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
 func validate(r *reporter, c *Config) {
 	checkName(r, "name_prefix", c.NamePrefix, prefixRe, maxPrefixLen, "a short company or project name such as acme")
 	regionOK := validateRegion(r, c.Region)
+	validateRegions(r, c, regionOK)
 	switch {
 	case c.SourceRepo == "":
 		r.add("source_repo", "set it to the GitHub repository as owner/name", "missing")
@@ -48,11 +49,14 @@ func validate(r *reporter, c *Config) {
 	}
 	validateDomain(r, c)
 	oneOf(r, "state.bootstrap_backend", c.State.BootstrapBackend, BackendLocal, BackendS3)
+	oneOf(r, "state.locking", c.State.Locking, LockDynamoDB, LockS3, LockBoth)
 	validateAccounts(r, c)
 	validateOverlaps(r, c, regionOK)
 	validateCrossAccount(r, c)
 	validateMonitoring(r, c)
 	validateBaseline(r, c)
+	validateExecGroups(r, c)
+	validateHardening(r, c)
 }
 
 func checkName(r *reporter, path, v string, re *regexp.Regexp, max int, example string) {
@@ -105,6 +109,7 @@ func validateAccounts(r *reporter, c *Config) {
 	if len(kinds[KindApp]) == 0 {
 		r.add("accounts", "add at least one account with kind: app (dev, stage, prod)", "has no app account")
 	}
+	validateOrganization(r, c, kinds[KindManagement])
 }
 
 func validateAccount(r *reporter, path string, a *Account) {
@@ -115,9 +120,9 @@ func validateAccount(r *reporter, path string, a *Account) {
 		r.add(path+".id", "write the 12-digit AWS account ID in quotes, e.g. \"111111111111\"", "%q is not a 12-digit account ID", clip(a.ID))
 	}
 	if a.Kind == "" {
-		r.add(path+".kind", "set it to logs, security, shared-services or app", "missing")
+		r.add(path+".kind", "set it to logs, security, shared-services, app or management", "missing")
 	} else {
-		oneOf(r, path+".kind", a.Kind, KindLogs, KindSecurity, KindShared, KindApp)
+		oneOf(r, path+".kind", a.Kind, KindLogs, KindSecurity, KindShared, KindApp, KindManagement)
 	}
 	validateDeployRole(r, path+".deploy_role", a)
 	if a.Kind == KindApp {

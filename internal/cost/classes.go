@@ -28,6 +28,7 @@ var usage = map[string]string{
 	"aws_cloudwatch_event_rule":            "EventBridge: AWS service events on the default bus are free; custom events per million",
 	"aws_backup_vault":                     "AWS Backup: per GB-month of backup storage and per GB copied across accounts or regions",
 	"aws_lambda_function":                  "Lambda: per request and per GB-second",
+	"aws_macie2_account":                   "Macie: per S3 bucket monitored and per GB inspected by sensitive-data discovery",
 }
 
 // free lists the resource types that cost nothing by themselves (their
@@ -36,7 +37,7 @@ var usage = map[string]string{
 var free = []string{
 	"terraform_data", "aws_vpc", "aws_subnet", "aws_route", "aws_route_table", "aws_route_table_association",
 	"aws_internet_gateway", "aws_network_acl", "aws_network_acl_rule", "aws_network_acl_association",
-	"aws_default_security_group", "aws_default_network_acl", "aws_default_route_table", "aws_security_group",
+	"aws_default_security_group", "aws_default_network_acl", "aws_default_route_table", "aws_default_vpc", "aws_security_group",
 	"aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule",
 	"aws_vpc_peering_connection_accepter", "aws_vpc_peering_connection_options",
 	"aws_acm_certificate", "aws_acm_certificate_validation", "aws_kms_alias",
@@ -59,6 +60,11 @@ var free = []string{
 	"aws_backup_plan", "aws_backup_selection", "aws_backup_vault_policy", "aws_backup_vault_lock_configuration",
 	"aws_backup_region_settings", "aws_backup_global_settings", "aws_backup_vault_notifications",
 	"aws_lambda_permission", "aws_ssm_document",
+	"aws_guardduty_organization_configuration", "aws_guardduty_member", "aws_guardduty_invite_accepter",
+	"aws_securityhub_organization_configuration", "aws_securityhub_member", "aws_securityhub_invite_accepter",
+	"aws_securityhub_finding_aggregator",
+	"aws_guardduty_organization_admin_account", "aws_securityhub_organization_admin_account",
+	"aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration",
 }
 
 // freePrefixes covers families of configuration-only types.
@@ -133,6 +139,8 @@ func (e *estimator) add(typ string) error {
 		e.line("Route 53 hosted zone", len(rs), g.HostedZoneMonth, "zone-month", 1, Fixed, "first 25 zones of an account", "route53")
 	case "aws_route53_health_check":
 		e.healthChecks(rs)
+	case "aws_wafv2_web_acl":
+		e.webACLs(rs)
 	case "aws_dynamodb_table":
 		for id, r := range rs {
 			if m, _ := r["billing_mode"].(string); m != "" && m != "PAY_PER_REQUEST" {
@@ -431,6 +439,22 @@ func (e *estimator) alarms(rs map[string]map[string]any) {
 		e.line("CloudWatch alarm metric (standard)", n, g.AlarmMetricMonth, "alarm metric-month", 1, Fixed,
 			"metric math alarms count each metric they read; before the free tier of 10 alarm metrics", "cloudwatch")
 	}
+}
+
+// webACLs prices AWS WAF web ACLs: a monthly fee per ACL and per rule (a
+// managed rule group is one rule), plus requests, listed as usage.
+func (e *estimator) webACLs(rs map[string]map[string]any) {
+	g := e.t.Global
+	rules := 0
+	for _, r := range rs {
+		rules += len(tfjson.Blocks(r["rule"]))
+	}
+	e.line("AWS WAF web ACL", len(rs), g.WAFWebACLMonth, "ACL-month", 1, Fixed, "", "waf")
+	if rules > 0 {
+		e.line("AWS WAF rule", rules, g.WAFRuleMonth, "rule-month", 1, Fixed, "each managed rule group and the rate rule", "waf")
+	}
+	e.line("AWS WAF requests", len(rs), 0, "ACL", 0, Usage,
+		fmt.Sprintf("AWS WAF: $%.2f per million requests inspected", g.WAFMillionRequests), "")
 }
 
 // healthChecks prices Route 53 health checks at the AWS-endpoint rate

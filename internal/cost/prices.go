@@ -49,6 +49,9 @@ type Global struct {
 	HostedZoneMonth            float64 `json:"hosted_zone_month"`
 	HealthCheckAWSMonth        float64 `json:"health_check_aws_month"`
 	HealthCheckFeatureAWSMonth float64 `json:"health_check_feature_aws_month"`
+	WAFWebACLMonth             float64 `json:"waf_web_acl_month"`
+	WAFRuleMonth               float64 `json:"waf_rule_month"`
+	WAFMillionRequests         float64 `json:"waf_million_requests"`
 }
 
 // Region holds one region's prices. The maps are keyed by instance type,

@@ -88,10 +88,17 @@ func (p *prover) readEnv(name string) *env {
 	if r := p.one(name, "aws_autoscaling_group", "ECS host group", nil, &e.problems); r != nil {
 		e.hosts = n.Group(name+" ECS hosts", r)
 	}
-	if r := p.one(name, "aws_rds_cluster", "Aurora cluster", nil, &e.problems); r != nil {
+	// The data stores exist only where the config enables them (a
+	// service uses them, or database/cache.enabled); where it does not,
+	// the stack must have none.
+	if !e.acct.DatabaseEnabled() {
+		p.none(name, "aws_rds_cluster", "Aurora cluster (database.enabled is false)", &e.problems)
+	} else if r := p.one(name, "aws_rds_cluster", "Aurora cluster", nil, &e.problems); r != nil {
 		e.db, e.dbPort = n.Database(name+" Aurora", r), dbPort(r)
 	}
-	if r := p.one(name, "aws_elasticache_replication_group", "Redis group", nil, &e.problems); r != nil {
+	if !e.acct.CacheEnabled() {
+		p.none(name, "aws_elasticache_replication_group", "Redis group (cache.enabled is false)", &e.problems)
+	} else if r := p.one(name, "aws_elasticache_replication_group", "Redis group", nil, &e.problems); r != nil {
 		e.cache = n.Cache(name+" Redis", r)
 	}
 	for _, svc := range e.acct.ServiceNames() {
@@ -101,6 +108,13 @@ func (p *prover) readEnv(name string) *env {
 		}
 	}
 	return e
+}
+
+// none records a problem when a stack has a resource of a type it must not.
+func (p *prover) none(stack, typ, what string, problems *[]string) {
+	if n := len(p.n.Stacks.OfType(stack, typ)); n > 0 {
+		*problems = append(*problems, fmt.Sprintf("%s: want no %s (%s), found %d", stack, what, typ, n))
+	}
 }
 
 // dbPort is the cluster's port, or its engine's default.
@@ -190,6 +204,9 @@ func (p *prover) dataFlows(e *env, task *Node, db, cache bool) {
 		port int
 		want bool
 	}{{e.db, e.dbPort, db}, {e.cache, cachePort(e), cache}} {
+		if d.node == nil {
+			continue // not made: nothing to reach (validation keeps users of it out)
+		}
 		ports := []port{tcp(d.port)}
 		ok, detail := p.check(task.Endpoints(), d.node.Endpoints(), ports, d.want)
 		p.flow(e, task.Label, d.node.Label, ports, d.want, ok, detail)
@@ -240,6 +257,9 @@ func (p *prover) vpnFlows() {
 			want bool
 		}{{e.internal, 443, true}, {e.db, e.dbPort, e.acct.DataOverVPN()}, {e.cache, cachePort(e), e.acct.DataOverVPN()}}
 		for _, t := range targets {
+			if t.node == nil {
+				continue // a data store the environment does not have
+			}
 			ports := []port{tcp(t.port)}
 			ok, d := p.check(p.vpn.Endpoints(), t.node.Endpoints(), ports, t.want)
 			if why := p.forwardsClients(sh.VPN.ClientCIDR, e.vpc); ok && why != "" {

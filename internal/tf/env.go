@@ -32,3 +32,12 @@ func EnvOf(scope constructs.Construct) awsenv.Env {
 	}
 	return awsenv.New(account, region)
 }
+
+// InRegion returns a new construct under scope, named id, whose EnvOf is
+// scope's account in region: constructs under it build that region's ARNs.
+// Their resources still need the region's provider.
+func InRegion(scope constructs.Construct, id, region string) constructs.Construct {
+	c := constructs.NewConstruct(scope, S(id))
+	SetEnv(c, awsenv.New(EnvOf(scope).Account, region))
+	return c
+}
