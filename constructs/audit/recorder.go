@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/landing-zone/constructs/regionalbaseline"
 	"github.com/acme/landing-zone/internal/awsenv"
+	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
@@ -116,5 +117,9 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 			AccountAggregationSource: source,
 			Tags:                     tf.Name(p.Name + "-all-accounts"),
 		})
+		if source.Regions != nil {
+			guardrails.WaiveScan(a.Aggregator, "AWS-0019",
+				"aggregates the watched regions (regions.watched), every region with a recorder; a region outside them has no recorder to aggregate")
+		}
 	}
 }

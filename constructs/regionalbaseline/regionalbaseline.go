@@ -31,6 +31,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubstandardssubscription"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/tf"
 )
 
@@ -235,6 +236,8 @@ func lockDefaultVPC(s constructs.Construct, p Props) {
 		Provider: p.Provider,
 		Tags:     tf.Name(p.Name + "-default-vpc-locked"),
 	})
+	guardrails.WaiveScan(vpc, "AWS-0101",
+		"adopted only to lock it: its security group and network ACL are emptied below and nothing is created in it")
 	defaultsecuritygroup.NewDefaultSecurityGroup(s, tf.S("default-vpc-sg"), &defaultsecuritygroup.DefaultSecurityGroupConfig{
 		Provider: p.Provider,
 		VpcId:    vpc.Id(),
