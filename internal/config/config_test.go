@@ -31,17 +31,17 @@ func replace(old, new string) func(testing.TB, string) string {
 }
 
 var badConfigs = []badConfig{
-	{"regions in use without the home region ask for it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  in_use: [eu-west-1]\n"),
+	{"regions in use without the home region ask for it", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  in_use: [eu-west-1]\n"),
 		[]string{"regions.in_use: does not include the home region us-east-1", "add the home region us-east-1"}},
-	{"a region in use that is not watched asks to watch it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  in_use: [us-east-1, eu-west-1]\n  watched: [us-east-1]\n"),
+	{"a region in use that is not watched asks to watch it", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  in_use: [us-east-1, eu-west-1]\n  watched: [us-east-1]\n"),
 		[]string{"regions.watched: does not include eu-west-1, which regions.in_use lists", "must be watched"}},
-	{"watched regions without the home region ask for it", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [eu-west-1]\n"),
+	{"watched regions without the home region ask for it", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  watched: [eu-west-1]\n"),
 		[]string{"regions.watched: does not include the home region us-east-1"}},
-	{"a misspelt watched region suggests the right one", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [us-east-1, eu-wset-1]\n"),
+	{"a misspelt watched region suggests the right one", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  watched: [us-east-1, eu-wset-1]\n"),
 		[]string{"regions.watched[1]: \"eu-wset-1\" is not an AWS region", "did you mean eu-west-1?"}},
-	{"a region watched twice is a duplicate", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: [us-east-1, eu-west-1, eu-west-1]\n"),
+	{"a region watched twice is a duplicate", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  watched: [us-east-1, eu-west-1, eu-west-1]\n"),
 		[]string{"regions.watched[2]: \"eu-west-1\" is listed twice"}},
-	{"an empty watched list asks for regions or the default", replace("regions:\n  in_use: [us-east-1]\n", "regions:\n  watched: []\n"),
+	{"an empty watched list asks for regions or the default", replace("# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "regions:\n  watched: []\n"),
 		[]string{"regions.watched: is empty", "remove the key for the default"}},
 	{"an unknown top-level key is named with its line", replace("region: us-east-1\n", "region: us-east-1\nregoin: eu-west-1\n"),
 		[]string{"config.yaml:7: regoin: unknown key", "use one of: accounts, ", "name_prefix, region"}},
@@ -327,7 +327,7 @@ func TestProblemsErrorLeavesTheListAlone(t *testing.T) {
 // first, once), also for an opt-in home region.
 func TestRegionsDefault(t *testing.T) {
 	for _, home := range []string{"us-east-1", "eu-south-1"} {
-		s := strings.NewReplacer("region: us-east-1\n", "region: "+home+"\n", "regions:\n  in_use: [us-east-1]\n", "").Replace(exampleYAML(t))
+		s := strings.NewReplacer("region: us-east-1\n", "region: "+home+"\n", "# regions:\n#   in_use: [...]   # default: the home region (region, above)\n#   watched: [...]  # default: the 17 (help/regions.md)\n", "").Replace(exampleYAML(t))
 		if home != "us-east-1" {
 			s = dropAZs(s, home)
 		}
