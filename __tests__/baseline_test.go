@@ -152,6 +152,16 @@ func TestCrossAccountRolesTrustOnlyTheSecurityAccountWithMFA(t *testing.T) {
 						}
 						continue
 					}
+					if !isCross && cfg.Accounts[cfg.AccountOfStack(stack)].Kind == config.KindManagement &&
+						r["name"] == crossaccount.SupportRoleName(cfg.NamePrefix+"-"+cfg.AccountOfStack(stack)) {
+						// The management account's support role: its own
+						// people, with MFA; never the security account.
+						own := "arn:aws:iam::" + cfg.Accounts[cfg.AccountOfStack(stack)].ID + ":root"
+						if !slices.Equal(aws, []string{own}) || !slices.Equal(st.Condition["Bool"]["aws:MultiFactorAuthPresent"], []string{"true"}) {
+							t.Errorf("%s trusts %v (%v), want only %s with MFA", where, aws, st.Condition, own)
+						}
+						continue
+					}
 					if !isCross {
 						t.Errorf("%s trusts whole accounts %v but is not an allow-* role", where, aws)
 					}
@@ -175,7 +185,7 @@ func TestCrossAccountRolesTrustOnlyTheSecurityAccountWithMFA(t *testing.T) {
 			if strings.HasPrefix(stack, "bootstrap-") {
 				continue
 			}
-			if a := cfg.Accounts[stack]; a.Kind == config.KindManagement {
+			if a := cfg.Accounts[cfg.AccountOfStack(stack)]; a.Kind == config.KindManagement {
 				if crossAccount != 0 {
 					t.Errorf("%s: the management account has %d cross-account roles, want none", stack, crossAccount)
 				}
@@ -522,6 +532,11 @@ func TestEveryAccountHasDetectionAndAccountSettings(t *testing.T) {
 		var ids []any
 		for _, n := range cfg.MemberAccountNames() {
 			ids = append(ids, cfg.Accounts[n].ID)
+		}
+		if _, m := cfg.Management(); m != nil {
+			// Its baseline stack deploys last; its regional baseline is
+			// TestRegionalBaselineInEveryWatchedRegion's.
+			ids = append(ids, m.ID)
 		}
 		for _, name := range cfg.MemberAccountNames() {
 			s := readStack(t, out, name)

@@ -15,43 +15,6 @@ import (
 	"github.com/acme/landing-zone/internal/config"
 )
 
-// knownGaps are the CIS v3.0.0 controls that fail today, each with the
-// account kind it is excused in ("" for any account or the whole config)
-// and what fixes it (issue 17). TestCISHoldsOnEveryConfig fails when any
-// other IaC-expressible finding fails on any config, and when an entry
-// excuses no failure on any config (it was fixed: delete its line, so the
-// list only shrinks).
-var knownGaps = []struct{ control, kind, why string }{
-	{"4.16", config.KindManagement, "the management stack's Security Hub has no CIS v3.0.0 subscription and is not in every watched region"},
-}
-
-// The management account's stack (the organization, eu-four-apps'
-// org-root) has none of the per-account security baseline yet: no trail
-// with its metric filters and data events, no password policy, support
-// role, Config, Access Analyzer, EBS encryption or account-level public
-// access block.
-func init() {
-	for _, id := range []string{"1.8", "1.9", "1.17", "1.20", "2.1.4", "2.2.1", "3.1", "3.3", "3.8", "3.9", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12", "4.13", "4.14", "4.15"} {
-		knownGaps = append(knownGaps, struct{ control, kind, why string }{id, config.KindManagement, "the management stack has no security baseline (trail with data events and metric filters, password policy, support role, Config, Access Analyzer, EBS encryption, account public access block)"})
-	}
-}
-
-// gapFor returns the index of the known gap that excuses a failing
-// finding of control id in cfg, or -1.
-func gapFor(f fixture, id string, fd cis.Finding) int {
-	account, _, _ := strings.Cut(fd.Scope, " ")
-	kind := ""
-	if a := f.Cfg.Accounts[account]; a != nil {
-		kind = a.Kind
-	}
-	for i, g := range knownGaps {
-		if g.control == id && (g.kind == "" || g.kind == kind) {
-			return i
-		}
-	}
-	return -1
-}
-
 // cisOf evaluates the CIS controls over one synth output.
 func cisOf(t testing.TB, f fixture, raw map[string][]byte) map[string]cis.Result {
 	t.Helper()
@@ -66,10 +29,9 @@ func cisOf(t testing.TB, f fixture, raw map[string][]byte) map[string]cis.Result
 	return out
 }
 
-// Every IaC-expressible control holds (or is N/A) on every config, except
-// the known gaps; a known gap that excuses nothing must leave the list.
+// Every IaC-expressible control holds (or is N/A) on every config, in
+// every account, the management account included.
 func TestCISHoldsOnEveryConfig(t *testing.T) {
-	used := map[int]bool{}
 	for _, f := range propertyConfigs(t) {
 		t.Run(f.Name, func(t *testing.T) {
 			rs := cisOf(t, f, readStacks(t, synthOf(t, f)))
@@ -83,28 +45,15 @@ func TestCISHoldsOnEveryConfig(t *testing.T) {
 				}
 				var bad []string
 				for _, fd := range r.Findings {
-					if fd.Status != cis.Fail {
-						continue
+					if fd.Status == cis.Fail {
+						bad = append(bad, "    "+fd.Scope+": "+fd.Evidence)
 					}
-					if g := gapFor(f, id, fd); g >= 0 {
-						used[g] = true
-						continue
-					}
-					bad = append(bad, "    "+fd.Scope+": "+fd.Evidence)
 				}
 				if len(bad) > 0 {
 					t.Errorf("CIS %s %s fails:\n%s", id, r.Title, strings.Join(bad, "\n"))
 				}
 			}
 		})
-	}
-	if t.Failed() {
-		return
-	}
-	for i, g := range knownGaps {
-		if !used[i] {
-			t.Errorf("CIS %s (%q accounts) now holds on every config (was: %s): remove it from knownGaps", g.control, g.kind, g.why)
-		}
 	}
 }
 
@@ -562,4 +511,52 @@ func lastWatched(t *testing.T, cfg *config.Config) string {
 		t.Fatal("the example watches only its home region; the per-region cases need another")
 	}
 	return other[len(other)-1]
+}
+
+// The management account's baseline is checked like every other account's:
+// breaking it in either of its stacks fails the control.
+func TestCISManagementAccountBrokenCases(t *testing.T) {
+	f := fixtureConfig(t, managementFixture)
+	mgmt, _ := f.Cfg.Management()
+	out := synthOf(t, f)
+	baseline := config.ManagementBaselineStack(mgmt)
+	other := lastWatched(t, f.Cfg)
+	cases := []struct {
+		name, control, evidence string
+		change                  func(t *testing.T, d stackDocs)
+	}{
+		{"Organizations changes filter dropped", "4.15", "misses eventName AcceptHandshake",
+			func(t *testing.T, d stackDocs) {
+				d.remove(t, baseline, "aws_cloudwatch_log_metric_filter", "organizations.amazonaws.com")
+			}},
+		{"trail dropped", "3.1", "",
+			func(t *testing.T, d stackDocs) { d.remove(t, baseline, "aws_cloudtrail") }},
+		{"password policy dropped", "1.8", "no aws_iam_account_password_policy in account " + mgmt,
+			func(t *testing.T, d stackDocs) { d.remove(t, baseline, "aws_iam_account_password_policy") }},
+		{"support role dropped", "1.17", "no role with AWSSupportAccess in account " + mgmt,
+			func(t *testing.T, d stackDocs) {
+				d.remove(t, baseline, "aws_iam_role_policy_attachment", "AWSSupportAccess")
+			}},
+		{"CIS standard dropped in another watched region (the organization stack's hub)", "4.16", "not subscribed to CIS v3.0.0",
+			func(t *testing.T, d stackDocs) {
+				d.remove(t, mgmt, "aws_securityhub_standards_subscription", "cis-aws-foundations-benchmark", `"provider":"aws.`+other+`"`)
+			}},
+		{"Access Analyzer dropped in another watched region", "1.20", "in account " + mgmt + ", region " + other,
+			func(t *testing.T, d stackDocs) {
+				d.remove(t, baseline, "aws_accessanalyzer_analyzer", `"provider":"aws.`+other+`"`)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := readDocs(t, out)
+			c.change(t, d)
+			got := cisOf(t, f, d.raw(t))[c.control]
+			for _, fd := range got.Findings {
+				if fd.Status == cis.Fail && strings.HasPrefix(fd.Scope, mgmt) && strings.Contains(fd.Evidence, c.evidence) {
+					return
+				}
+			}
+			t.Fatalf("CIS %s: want a FAIL in account %s with %q; got %s:\n%s", c.control, mgmt, c.evidence, got.Status, cisFindingsText(got))
+		})
+	}
 }

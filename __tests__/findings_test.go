@@ -313,68 +313,33 @@ func TestRootSignInForwardedFromUSEast1(t *testing.T) {
 	})
 }
 
-// TestFindingsAdministrator: the security account enrolls the others, by
-// AWS Organizations with a management account, by invitation without one,
-// and aggregates Security Hub's findings across regions.
-func TestFindingsAdministrator(t *testing.T) {
+// TestFindingsAggregatedAcrossRegions: the security account's Security
+// Hub brings every other watched region's findings home (who is enrolled
+// where is TestFindingsEnrolledInEveryWatchedRegion's).
+func TestFindingsAggregatedAcrossRegions(t *testing.T) {
 	eachConfig(t, func(t *testing.T, f fixture) {
 		cfg := f.Cfg
-		out := synthOf(t, f)
-		secName, sec := cfg.AccountOfKind(config.KindSecurity)
-		s := readStack(t, out, secName)
-		_, mgmt := cfg.Management()
-		orgConf := s.resources("aws_guardduty_organization_configuration")
-		hubOn := cfg.Baseline.SecurityHubOn()
-		if mgmt != nil {
-			if len(orgConf) != 1 || firstOf(orgConf)["auto_enable_organization_members"] != "ALL" {
-				t.Errorf("with a management account, GuardDuty must auto-enable ALL members: %v", orgConf)
-			}
-			if hubOn && len(s.resources("aws_securityhub_organization_configuration")) != 1 {
-				t.Error("with a management account, Security Hub must auto-enable new accounts")
-			}
-		} else if len(orgConf) != 0 {
-			t.Error("without a management account there is no delegated administrator to configure the organization")
-		}
-		if !hubOn {
+		if !cfg.Baseline.SecurityHubOn() {
 			return
 		}
-		aggs := s.resources("aws_securityhub_finding_aggregator")
-		if others := cfg.OtherWatchedRegions(); len(others) == 0 {
+		secName, _ := cfg.AccountOfKind(config.KindSecurity)
+		aggs := readStack(t, synthOf(t, f), secName).resources("aws_securityhub_finding_aggregator")
+		others := cfg.OtherWatchedRegions()
+		if len(others) == 0 {
 			if len(aggs) != 0 {
 				t.Errorf("security aggregates findings although no other region is watched: %v", aggs)
 			}
-		} else {
-			agg := firstOf(aggs)
-			var linked []string
-			for _, r := range agg["specified_regions"].([]any) {
-				linked = append(linked, r.(string))
-			}
-			slices.Sort(linked)
-			want := slices.Sorted(slices.Values(others))
-			if len(aggs) != 1 || agg["linking_mode"] != "SPECIFIED_REGIONS" || !slices.Equal(linked, want) {
-				t.Errorf("security's finding aggregator links %v (%v), want every other watched region %v", linked, agg["linking_mode"], want)
-			}
+			return
 		}
-		members := map[string]bool{}
-		for _, m := range s.resources("aws_securityhub_member") {
-			members[m["account_id"].(string)] = m["invite"] == true
+		agg := firstOf(aggs)
+		var linked []string
+		for _, r := range agg["specified_regions"].([]any) {
+			linked = append(linked, r.(string))
 		}
-		for _, name := range cfg.MemberAccountNames() {
-			a := cfg.Accounts[name]
-			if name == secName {
-				continue
-			}
-			invited, ok := members[a.ID]
-			if !ok || invited != (mgmt == nil) {
-				t.Errorf("%s: Security Hub member %v (invited %v), want a member invited only without a management account", name, ok, invited)
-			}
-			acc := readStack(t, out, name).resources("aws_securityhub_invite_accepter")
-			if mgmt == nil && (len(acc) != 1 || firstOf(acc)["master_id"] != sec.ID) {
-				t.Errorf("%s: must accept the security account's Security Hub invitation: %v", name, acc)
-			}
-			if mgmt != nil && len(acc) != 0 {
-				t.Errorf("%s: accepts an invitation although AWS Organizations enrolls it", name)
-			}
+		slices.Sort(linked)
+		want := slices.Sorted(slices.Values(others))
+		if len(aggs) != 1 || agg["linking_mode"] != "SPECIFIED_REGIONS" || agg["provider"] != nil || !slices.Equal(linked, want) {
+			t.Errorf("security's finding aggregator links %v (%v, provider %v), want every other watched region %v, from home", linked, agg["linking_mode"], agg["provider"], want)
 		}
 	})
 }

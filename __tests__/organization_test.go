@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/organization"
 	"github.com/acme/landing-zone/internal/access"
 	"github.com/acme/landing-zone/internal/config"
@@ -197,4 +198,44 @@ func TestSCPsAreNoRubberStamp(t *testing.T) {
 			t.Fatalf("want %q to fail on DenyAuditChanges, got %d questions: %v", q, len(qs), access.FailuresOf(qs))
 		}
 	})
+}
+
+// The management account's support role, broken two ways: trusting
+// sessions without MFA, and trusting the security account. Each must fail
+// a question of the proof.
+func TestManagementSupportRoleProofIsNoRubberStamp(t *testing.T) {
+	f := fixtureConfig(t, managementFixture)
+	out := synthOf(t, f)
+	mgmt, m := f.Cfg.Management()
+	secName, sec := f.Cfg.AccountOfKind(config.KindSecurity)
+	name := crossaccount.SupportRoleName(f.Cfg.NamePrefix + "-" + mgmt)
+	baseline := config.ManagementBaselineStack(mgmt)
+	cases := []struct {
+		name, question string
+		edit           func(doc *iamDoc)
+	}{
+		{"MFA no longer required", mgmt + " deploy_role " + m.DeployRole + " without MFA assumes " + name,
+			func(doc *iamDoc) { delete(doc.Statement[0], "Condition") }},
+		{"the security account trusted too, and the support group may assume it", "a member of " + config.SupportGroupName + " (security account) assumes " + name + " with MFA",
+			func(doc *iamDoc) {
+				doc.Statement[0]["Principal"] = map[string]any{"AWS": []string{"arn:aws:iam::" + m.ID + ":root", "arn:aws:iam::" + sec.ID + ":root"}}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := readDocs(t, out)
+			d.editPolicy(t, baseline, "aws_iam_role", "assume_role_policy", c.edit, `"name":"`+name+`"`)
+			if c.name != cases[0].name {
+				// The support group's policy names only allow-support
+				// roles; let it name this one too, as a careless edit would.
+				d.editPolicy(t, secName, "aws_iam_group_policy", "policy", func(doc *iamDoc) {
+					doc.Statement = append(doc.Statement, map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::" + m.ID + ":role/" + name})
+				}, `"name":"assume-roles"`, "allow-support")
+			}
+			qs := d.access(t, f.Cfg, c.question)
+			if len(qs) != 1 || qs[0].Pass() {
+				t.Fatalf("want %q to fail, got %d questions: %v", c.question, len(qs), qs)
+			}
+		})
+	}
 }

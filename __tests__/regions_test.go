@@ -31,7 +31,12 @@ func regionalBaselineProblems(cfg *config.Config, d stackDocs) []string {
 	_, sec := cfg.AccountOfKind(config.KindSecurity)
 	logsName, _ := cfg.AccountOfKind(config.KindLogs)
 	configBucket := ""
-	for _, name := range cfg.MemberAccountNames() {
+	names := cfg.MemberAccountNames()
+	if mgmt, _ := cfg.Management(); mgmt != "" {
+		d = withManagementBaseline(d, mgmt)
+		names = append(names, mgmt)
+	}
+	for _, name := range names {
 		doc := d[name]
 		if doc == nil {
 			bad("%s: no stack", name)
@@ -213,6 +218,39 @@ func regionalBaselineProblems(cfg *config.Config, d stackDocs) []string {
 	if configBucket != "" && len(d.where(logsName, "aws_s3_bucket", `"bucket":"`+configBucket+`"`)) != 1 {
 		bad("Config delivers to %q, which is not a bucket of the logs account %s", configBucket, logsName)
 	}
+	return out
+}
+
+// withManagementBaseline returns d with the management account's two stacks
+// as one under its name: the baseline stack makes its regional baseline,
+// the organization stack its Security Hub (turned on before designating
+// the administrator). Both configure the same provider per region.
+func withManagementBaseline(d stackDocs, mgmt string) stackDocs {
+	out := stackDocs{}
+	for k, v := range d {
+		out[k] = v
+	}
+	base := d[config.ManagementBaselineStack(mgmt)]
+	if base == nil {
+		return out
+	}
+	merged := map[string]any{"provider": base["provider"]}
+	all := map[string]any{}
+	for _, doc := range []map[string]any{base, d[mgmt]} {
+		rs, _ := doc["resource"].(map[string]any)
+		for typ, byName := range rs {
+			m, _ := all[typ].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				all[typ] = m
+			}
+			for n, r := range byName.(map[string]any) {
+				m[n] = r
+			}
+		}
+	}
+	merged["resource"] = all
+	out[mgmt] = merged
 	return out
 }
 

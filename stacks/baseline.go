@@ -13,6 +13,7 @@ import (
 	"github.com/acme/landing-zone/constructs/logarchive"
 	"github.com/acme/landing-zone/constructs/loggroup"
 	"github.com/acme/landing-zone/constructs/macie"
+	"github.com/acme/landing-zone/constructs/role"
 	"github.com/acme/landing-zone/constructs/vpn"
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/iam"
@@ -35,7 +36,7 @@ func (l *Landing) addBaseline() map[*Account]*loggroup.Group {
 	archive := logarchive.NamesFor(cfg.NamePrefix, l.Logs.Name, l.Logs.Env())
 	var sources []logarchive.Source
 	var ids []string
-	for _, a := range accounts {
+	for _, a := range l.auditedStacks() {
 		sources = append(sources, logarchive.Source{AccountID: a.Spec.ID, TrailARN: audit.TrailARN(a.Env(), a.baselineName())})
 		ids = append(ids, a.Spec.ID)
 	}
@@ -60,10 +61,15 @@ func (l *Landing) addBaseline() map[*Account]*loggroup.Group {
 		a.Output("cross_account_role_arns", "Roles assumable with MFA from the security account", arns)
 	}
 
+	if m := l.ManagementBaseline; m != nil {
+		m.addSupportRole()
+		m.Stack.AddDependency(l.Organization.Stack)
+	}
+
 	logArchive := l.Logs.addLogArchive(archive, sources, roles[l.Logs.Name])
 	l.Security.addIAMUsers()
 	trails := map[*Account]*loggroup.Group{}
-	for _, a := range accounts {
+	for _, a := range l.auditedStacks() {
 		var after []cdktf.ITerraformDependable
 		if a == l.Logs {
 			after = logArchive.Ready() // the same stack: wait for the policies
@@ -89,7 +95,31 @@ func (l *Landing) accountStacks() []*Account {
 	return out
 }
 
+// auditedStacks are the stacks that make an account's security baseline:
+// the account stacks, then the management account's baseline stack.
+func (l *Landing) auditedStacks() []*Account {
+	out := l.accountStacks()
+	if l.ManagementBaseline != nil {
+		out = append(out, l.ManagementBaseline)
+	}
+	return out
+}
+
 func (a *Account) baselineName() string { return a.Config.NamePrefix + "-" + a.Name }
+
+// addSupportRole gives the management account its support role (CIS
+// 1.17). It is not an allow-* role: nothing in the management account
+// trusts the security account, whose administrators would otherwise reach
+// the organization. The account's own people assume it, with MFA.
+func (a *Account) addSupportRole() {
+	role.New(a.Stack, "support-role", role.Props{
+		Name:              crossaccount.SupportRoleName(a.baselineName()),
+		Description:       "AWS Support cases, assumed with MFA by this account's people",
+		Trust:             iam.MFATrust(a.Env().Partition, a.Spec.ID),
+		MaxSessionSeconds: a.Config.Baseline.RoleMaxSessionHours * 3600,
+		ManagedPolicies:   []string{crossaccount.Policies[config.AccessSupport]},
+	})
+}
 
 // addLogArchive makes the central log buckets in the logs account. The
 // account's read-only role, assumed from the security account with MFA, is
@@ -167,8 +197,10 @@ func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securi
 		LogRetentionDays:    b.CloudTrail.LogRetentionDays,
 		S3DataEvents:        b.CloudTrail.S3DataEventsOn(),
 		AggregatorAccountID: securityID,
-		DisableSecurityHub:  !b.SecurityHubOn(),
-		After:               after,
+		// The management account's Security Hub is the organization
+		// stack's (organization.New).
+		DisableSecurityHub: !b.SecurityHubOn() || a.Spec.Kind == config.KindManagement,
+		After:              after,
 	}
 	// The password policy in every account (CIS 1.8, 1.9): users live in
 	// the security account, but an administrator can create one anywhere.

@@ -10,7 +10,8 @@ import (
 // Access Analyzer findings and its root user's console sign-ins (recorded
 // in us-east-1, forwarded from there to the home region); in the security
 // account, Security Hub's new, active HIGH and CRITICAL findings of every
-// account and region. The security account is the delegated administrator:
+// account and region. The security account is the delegated administrator
+// in every watched region (GuardDuty and Security Hub enroll per region):
 // with a management account, AWS Organizations enrolls every account;
 // without one, it invites the others, which accept in their own stacks.
 func (l *Landing) addFindings() {
@@ -18,39 +19,28 @@ func (l *Landing) addFindings() {
 	_, mgmt := cfg.Management()
 	org := mgmt != nil
 	sec := l.Security
-	hubOn := cfg.Baseline.SecurityHubOn()
 	var members []findings.Member
-	for _, a := range l.accountStacks() {
+	for _, a := range l.auditedStacks() {
 		if a == sec {
 			continue
 		}
-		email := a.Spec.Email
-		members = append(members, findings.Member{AccountID: a.Spec.ID, Email: email})
+		members = append(members, findings.Member{AccountID: a.Spec.ID, Email: a.Spec.Email})
 		if !org {
-			acc := findings.AcceptProps{AdminAccountID: sec.Spec.ID}
-			if email != "" {
-				acc.Detector = a.Audit.Detector
-			}
-			if hubOn {
-				acc.Hub = a.Audit.SecurityHub
-			}
-			if acc.Detector != nil || acc.Hub != nil {
-				// Shared-services and the apps deploy after security, whose
-				// invitations they accept; logs deploys before it, and
-				// accepts on its next apply (help/security-baseline.md).
-				findings.Accept(a.Stack, "findings-membership", acc)
-			}
+			a.acceptFindings(sec.Spec.ID)
 		}
 	}
-	admin := findings.AdminProps{Detector: sec.Audit.Detector, Organization: org, Members: members, LinkedRegions: cfg.OtherWatchedRegions()}
-	if hubOn {
-		admin.Hub = sec.Audit.SecurityHub
+	for _, region := range cfg.WatchedRegions() {
+		b := sec.Audit.Regions[region]
+		admin := findings.AdminProps{Detector: b.Detector, Hub: b.SecurityHub, Organization: org, Members: members, Provider: sec.RegionProvider(region)}
+		if region == cfg.Region {
+			admin.LinkedRegions = cfg.OtherWatchedRegions()
+		}
+		findings.Admin(sec.Stack, regional("findings-admin", region, cfg.Region), admin)
 	}
-	findings.Admin(sec.Stack, "findings-admin", admin)
 
-	for _, a := range l.accountStacks() {
+	for _, a := range l.auditedStacks() {
 		rules := []findings.Rule{findings.GuardDuty(a.Spec.ID), findings.AccessAnalyzer(a.Spec.ID), findings.RootSignIn()}
-		if a == sec && hubOn {
+		if a == sec && cfg.Baseline.SecurityHubOn() {
 			rules = append(rules, findings.SecurityHub(cfg.Region))
 		}
 		findings.New(a.Stack, "findings", findings.Props{Name: a.baselineName(), TopicARN: a.Topics.CriticalARN, Rules: rules})
@@ -60,4 +50,31 @@ func (l *Landing) addFindings() {
 			})
 		}
 	}
+}
+
+// acceptFindings accepts the security account's invitations in every
+// watched region. Shared-services and the apps deploy after security, whose
+// invitations they accept; logs deploys before it, and accepts on its next
+// apply (help/security-baseline.md).
+func (a *Account) acceptFindings(adminID string) {
+	for _, region := range a.Config.WatchedRegions() {
+		b := a.Audit.Regions[region]
+		acc := findings.AcceptProps{AdminAccountID: adminID, Hub: b.SecurityHub, Provider: a.RegionProvider(region)}
+		if a.Spec.Email != "" { // GuardDuty invites by email
+			acc.Detector = b.Detector
+		}
+		if acc.Detector != nil || acc.Hub != nil {
+			findings.Accept(a.Stack, regional("findings-membership", region, a.Config.Region), acc)
+		}
+	}
+}
+
+// regional names a construct made once per watched region: id in the home
+// region (the address it had before other regions were enrolled), id-REGION
+// elsewhere.
+func regional(id, region, home string) string {
+	if region == home {
+		return id
+	}
+	return id + "-" + region
 }

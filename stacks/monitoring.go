@@ -24,14 +24,19 @@ import (
 func (l *Landing) addMonitoring(trails map[*Account]*loggroup.Group, server *vpn.Server) {
 	cfg := l.Logs.Config
 	watchers := map[*Account]*monitoring.Watcher{}
-	for _, a := range l.accountStacks() {
+	for _, a := range l.auditedStacks() {
 		a.Topics = alarms.NewTopics(a.Stack, "alarm-topics", alarms.TopicsProps{
 			Prefix: a.baselineName(), Emails: cfg.Monitoring.AlarmEmails, Webhooks: cfg.Monitoring.ChatWebhooks,
 		})
-		costs.New(a.Stack, "costs", costs.Props{Name: a.baselineName(), MonthlyUSD: a.Spec.MonthlyBudgetUSD, TopicARN: a.Topics.WarningARN})
+		if a.Spec.MonthlyBudgetUSD > 0 { // the management account has none unless set
+			costs.New(a.Stack, "costs", costs.Props{Name: a.baselineName(), MonthlyUSD: a.Spec.MonthlyBudgetUSD, TopicARN: a.Topics.WarningARN})
+		}
 		a.Output("alarm_topic_arns", "SNS topics for critical and warning alarms", []*string{a.Topics.CriticalARN, a.Topics.WarningARN})
 		w := a.watcher()
 		w.CloudTrail(trails[a].Name, trails[a].Resource)
+		if a.Spec.Kind == config.KindManagement {
+			w.OrganizationsChanges(trails[a].Name, trails[a].Resource)
+		}
 		watchers[a] = w
 	}
 	if cfg.Monitoring.CentralLogs {

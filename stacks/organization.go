@@ -49,6 +49,7 @@ func NewOrganization(app cdktf.App, cfg *config.Config, opts Options) *Account {
 		Accounts:         memberAccounts(cfg),
 		Policies:         ServiceControlPolicies(cfg),
 		DelegatedAdminID: sec.ID,
+		Regions:          a.otherRegions(),
 		// Import reads AWS: an offline plan has no AWS to read, and plans
 		// the same resources as created instead (help/organization.md).
 		Adopt: !opts.Offline,
@@ -56,6 +57,34 @@ func NewOrganization(app cdktf.App, cfg *config.Config, opts Options) *Account {
 	a.Output("organization_id", "The organization", o.Org.Id())
 	a.Output("root_id", "The organization's root", o.Org.Roots().Get(tf.N(0)).Id())
 	return a
+}
+
+// NewManagementBaseline makes the management account's second stack, when
+// the config has one: the security baseline every other account has (a
+// trail into the log archive with its metric filters, Config, GuardDuty,
+// Access Analyzer, EBS encryption and the locked default VPC in every
+// watched region, the password policy, a support role, the finding rules
+// and alarm topics). Security Hub is the organization stack's, which turns
+// it on before designating the administrator. It deploys after logs and
+// security, by a person, like the organization stack.
+func NewManagementBaseline(app cdktf.App, cfg *config.Config, opts Options) *Account {
+	name, _ := cfg.Management()
+	if name == "" {
+		return nil
+	}
+	human := opts
+	human.CI = ci.Human
+	return newAccount(app, cfg, name, config.ManagementBaselineStack(name), remoteState, human)
+}
+
+// otherRegions are the watched regions besides the home region, each with
+// the stack's provider there.
+func (a *Account) otherRegions() []organization.Region {
+	var out []organization.Region
+	for _, r := range a.Config.OtherWatchedRegions() {
+		out = append(out, organization.Region{Name: r, Provider: a.RegionProvider(r)})
+	}
+	return out
 }
 
 // memberAccounts places every account of the config but the management

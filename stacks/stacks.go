@@ -19,10 +19,14 @@ type Landing struct {
 	Bootstrap []*Account
 	// Organization is the management account's stack, nil without one.
 	Organization *Account
-	Logs         *Account
-	Security     *Account
-	Shared       *Network
-	Apps         []*App
+	// ManagementBaseline is the management account's security baseline,
+	// nil without one: a stack of its own, because its trail and Config
+	// deliver to the logs account, which deploys after the organization.
+	ManagementBaseline *Account
+	Logs               *Account
+	Security           *Account
+	Shared             *Network
+	Apps               []*App
 }
 
 // Network is an account stack that has a VPC.
@@ -49,6 +53,7 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	}
 	secName, _ := cfg.AccountOfKind(config.KindSecurity)
 	l.Security = newAccount(app, cfg, secName, secName, remoteState, opts)
+	l.ManagementBaseline = NewManagementBaseline(app, cfg, opts)
 	sharedName, _ := cfg.AccountOfKind(config.KindShared)
 	l.Shared = NewNetworkAccount(app, cfg, sharedName, opts)
 	for _, name := range cfg.AccountNames() {

@@ -400,13 +400,20 @@ func synthDir(dir string, log io.Writer, opts stacks.Options) (*config.Config, s
 }
 
 // StackOrder lists the stacks in deploy order: every bootstrap stack, then
-// the account stacks.
+// the account stacks, the management account's baseline after security.
 func StackOrder(cfg *config.Config) []string {
 	var out []string
 	for _, n := range cfg.AccountNames() {
 		out = append(out, "bootstrap-"+n)
 	}
-	return append(out, cfg.AccountNames()...)
+	mgmt, _ := cfg.Management()
+	for _, n := range cfg.AccountNames() {
+		out = append(out, n)
+		if mgmt != "" && cfg.Accounts[n].Kind == config.KindSecurity {
+			out = append(out, config.ManagementBaselineStack(mgmt))
+		}
+	}
+	return out
 }
 
 func write(path string, b []byte, stdout io.Writer) error {

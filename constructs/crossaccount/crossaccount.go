@@ -40,6 +40,11 @@ var Policies = map[string]string{
 // RoleName is the role of an access level, e.g. "allow-full-access".
 func RoleName(access string) string { return "allow-" + access }
 
+// SupportRoleName names the management account's support role (CIS 1.17),
+// "<prefix>-<account>-support": not an allow-* role, because it trusts the
+// account's own people, not the security account.
+func SupportRoleName(baselineName string) string { return baselineName + "-support" }
+
 // RoleARN is the ARN of an access level's role in an account of partition
 // p, known at synth time so that other accounts can name it.
 func RoleARN(p awsenv.Partition, accountID, access string) string {

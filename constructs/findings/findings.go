@@ -260,6 +260,10 @@ type AdminProps struct {
 	// brings to this region (SPECIFIED_REGIONS). Default: none, and no
 	// aggregator.
 	LinkedRegions []string
+	// Provider is the AWS provider of the region of Detector and Hub:
+	// GuardDuty and Security Hub enroll members per region. Default: nil,
+	// the stack's default provider (the home region).
+	Provider cdktf.TerraformProvider
 }
 
 // Admin makes the administrator's enrolment of members and Security Hub's
@@ -269,6 +273,7 @@ func Admin(scope constructs.Construct, id string, p AdminProps) {
 		panic("findings.Admin: Detector is required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	defer tf.UseProvider(s, p.Provider)
 	if p.Organization {
 		guarddutyorganizationconfiguration.NewGuarddutyOrganizationConfiguration(s, tf.S("guardduty-organization"), &guarddutyorganizationconfiguration.GuarddutyOrganizationConfigurationConfig{
 			DetectorId: p.Detector.Id(), AutoEnableOrganizationMembers: tf.S("ALL"),
@@ -319,6 +324,9 @@ type AcceptProps struct {
 	Detector guarddutydetector.GuarddutyDetector
 	// Hub is the member's Security Hub; nil when it is off. Default: nil.
 	Hub securityhubaccount.SecurityhubAccount
+	// Provider is the AWS provider of the region of Detector and Hub.
+	// Default: nil, the stack's default provider (the home region).
+	Provider cdktf.TerraformProvider
 }
 
 // Accept accepts the administrator's invitations in the member account.
@@ -327,6 +335,7 @@ func Accept(scope constructs.Construct, id string, p AcceptProps) {
 		panic("findings.Accept: AdminAccountID is required (" + id + ")")
 	}
 	s := constructs.NewConstruct(scope, tf.S(id))
+	defer tf.UseProvider(s, p.Provider)
 	if p.Detector != nil {
 		guarddutyinviteaccepter.NewGuarddutyInviteAccepter(s, tf.S("guardduty"), &guarddutyinviteaccepter.GuarddutyInviteAccepterConfig{
 			DetectorId: p.Detector.Id(), MasterAccountId: tf.S(p.AdminAccountID),

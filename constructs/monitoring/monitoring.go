@@ -321,10 +321,17 @@ func (w *Watcher) URL(id, host, path string) {
 		TreatMissing: alarms.MissingBad, Severity: alarms.Critical})
 }
 
+type cisCheck struct{ id, desc, pattern string }
+
+// organizationsChanges is CIS 4.15's filter. AWS Organizations records its
+// calls only in the management account's trail, so only that account has
+// it (OrganizationsChanges).
+var organizationsChanges = cisCheck{"organizations-changes", "AWS Organizations changes", `{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = AcceptHandshake) || ($.eventName = AttachPolicy) || ($.eventName = CreateAccount) || ($.eventName = CreateOrganizationalUnit) || ($.eventName = CreatePolicy) || ($.eventName = DeclineHandshake) || ($.eventName = DeleteOrganization) || ($.eventName = DeleteOrganizationalUnit) || ($.eventName = DeletePolicy) || ($.eventName = DetachPolicy) || ($.eventName = DisablePolicyType) || ($.eventName = EnablePolicyType) || ($.eventName = InviteAccountToOrganization) || ($.eventName = LeaveOrganization) || ($.eventName = MoveAccount) || ($.eventName = RemoveAccountFromOrganization) || ($.eventName = UpdatePolicy) || ($.eventName = UpdateOrganizationalUnit)) }`}
+
 // cisChecks are the CIS AWS Foundations benchmark's CloudTrail metric
 // filters (section 4 of v1.4, and v3.0.0's 4.6, 4.8, 4.12 and 4.14): each
 // counts matching API calls.
-var cisChecks = []struct{ id, desc, pattern string }{
+var cisChecks = []cisCheck{
 	{"unauthorized-api-calls", "Unauthorized API calls", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`},
 	{"console-login-without-mfa", "Console sign-in without MFA", `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`},
 	{"root-usage", "Use of the root user", `{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`},
@@ -350,19 +357,29 @@ const CISNamespace = "CISBenchmark"
 // resource, which must exist before its filters.
 func (w *Watcher) CloudTrail(logGroup string, after cdktf.ITerraformDependable) {
 	for _, c := range cisChecks {
-		metric := w.prefix + "-" + c.id
-		cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(w.scope, tf.S("cis-filter-"+c.id), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
-			Name: tf.S(metric), LogGroupName: tf.S(logGroup), Pattern: tf.S(c.pattern),
-			MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
-				Name: tf.S(metric), Namespace: tf.S(CISNamespace), Value: tf.S("1"), DefaultValue: tf.S("0"),
-			},
-			DependsOn: &[]cdktf.ITerraformDependable{after},
-		})
-		w.add(alarms.Alarm{ID: "cis-" + c.id, Description: "CIS: " + c.desc,
-			Namespace: CISNamespace, Metric: metric, Statistic: "Sum", Period: 300, Periods: 1,
-			Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
-			// The filter reports 0 when nothing matched; no data means no
-			// trail events at all, which the trail's own checks cover.
-			TreatMissing: alarms.MissingOK, Severity: alarms.Critical})
+		w.cisFilter(c, logGroup, after)
 	}
+}
+
+// OrganizationsChanges pages on changes to the organization (CIS 4.15), on
+// the management account's trail (see CloudTrail).
+func (w *Watcher) OrganizationsChanges(logGroup string, after cdktf.ITerraformDependable) {
+	w.cisFilter(organizationsChanges, logGroup, after)
+}
+
+func (w *Watcher) cisFilter(c cisCheck, logGroup string, after cdktf.ITerraformDependable) {
+	metric := w.prefix + "-" + c.id
+	cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(w.scope, tf.S("cis-filter-"+c.id), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
+		Name: tf.S(metric), LogGroupName: tf.S(logGroup), Pattern: tf.S(c.pattern),
+		MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
+			Name: tf.S(metric), Namespace: tf.S(CISNamespace), Value: tf.S("1"), DefaultValue: tf.S("0"),
+		},
+		DependsOn: &[]cdktf.ITerraformDependable{after},
+	})
+	w.add(alarms.Alarm{ID: "cis-" + c.id, Description: "CIS: " + c.desc,
+		Namespace: CISNamespace, Metric: metric, Statistic: "Sum", Period: 300, Periods: 1,
+		Comparison: "GreaterThanOrEqualToThreshold", Threshold: 1,
+		// The filter reports 0 when nothing matched; no data means no
+		// trail events at all, which the trail's own checks cover.
+		TreatMissing: alarms.MissingOK, Severity: alarms.Critical})
 }

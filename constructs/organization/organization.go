@@ -26,10 +26,10 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/organizationsorganizationalunit"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/organizationspolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/organizationspolicyattachment"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhuborganizationadminaccount"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/constructs/regionalbaseline"
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -115,10 +115,21 @@ type Props struct {
 	// DelegatedAdminID is the account registered as delegated administrator
 	// of GuardDuty, Security Hub and DelegatedServices. Required.
 	DelegatedAdminID string
+	// Regions are the other watched regions. GuardDuty and Security Hub
+	// designate their delegated administrator per region, so each gets
+	// its own designation, and the management account's Security Hub
+	// there. Default: none, the stack's region only.
+	Regions []Region
 	// Adopt imports the existing organization and the member accounts
 	// (Terraform import blocks) rather than creating them. Off only for
 	// offline plans, where import would have to read AWS. Default: false.
 	Adopt bool
+}
+
+// Region is another region and the AWS provider that deploys there.
+type Region struct {
+	Name     string
+	Provider cdktf.TerraformProvider
 }
 
 // Organization is what New made.
@@ -205,23 +216,30 @@ func New(scope constructs.Construct, id string, p Props) *Organization {
 			})
 		}
 	}
+	after := []cdktf.ITerraformDependable{org}
+	delegate(s, p.DelegatedAdminID, nil, after)
+	for _, r := range p.Regions {
+		delegate(tf.InRegion(s, "region-"+r.Name, r.Name), p.DelegatedAdminID, r.Provider, after)
+	}
 	admin := tf.S(p.DelegatedAdminID)
-	after := &[]cdktf.ITerraformDependable{org}
-	guarddutyorganizationadminaccount.NewGuarddutyOrganizationAdminAccount(s, tf.S("guardduty-admin"), &guarddutyorganizationadminaccount.GuarddutyOrganizationAdminAccountConfig{
-		AdminAccountId: admin, DependsOn: after,
-	})
-	// Security Hub designates its administrator from an account where it
-	// is enabled; the management account's standards stay off.
-	hub := securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
-		EnableDefaultStandards: tf.B(false),
-	})
-	securityhuborganizationadminaccount.NewSecurityhubOrganizationAdminAccount(s, tf.S("securityhub-admin"), &securityhuborganizationadminaccount.SecurityhubOrganizationAdminAccountConfig{
-		AdminAccountId: admin, DependsOn: &[]cdktf.ITerraformDependable{org, hub},
-	})
 	for _, svc := range DelegatedServices {
 		organizationsdelegatedadministrator.NewOrganizationsDelegatedAdministrator(s, tf.S("delegated-"+svc[:len(svc)-len(".amazonaws.com")]), &organizationsdelegatedadministrator.OrganizationsDelegatedAdministratorConfig{
-			AccountId: admin, ServicePrincipal: tf.S(svc), DependsOn: after,
+			AccountId: admin, ServicePrincipal: tf.S(svc), DependsOn: &after,
 		})
 	}
 	return o
+}
+
+// delegate designates admin as GuardDuty's and Security Hub's delegated
+// administrator in scope's region. Security Hub designates its
+// administrator from an account where it is on: the management account's
+// hub, with the same standards as every other account's (CIS v3.0.0).
+func delegate(s constructs.Construct, admin string, provider cdktf.TerraformProvider, after []cdktf.ITerraformDependable) {
+	guarddutyorganizationadminaccount.NewGuarddutyOrganizationAdminAccount(s, tf.S("guardduty-admin"), &guarddutyorganizationadminaccount.GuarddutyOrganizationAdminAccountConfig{
+		Provider: provider, AdminAccountId: tf.S(admin), DependsOn: &after,
+	})
+	hub := regionalbaseline.SecurityHub(s, provider)
+	securityhuborganizationadminaccount.NewSecurityhubOrganizationAdminAccount(s, tf.S("securityhub-admin"), &securityhuborganizationadminaccount.SecurityhubOrganizationAdminAccountConfig{
+		Provider: provider, AdminAccountId: tf.S(admin), DependsOn: &[]cdktf.ITerraformDependable{after[0], hub},
+	})
 }

@@ -206,9 +206,17 @@ func (b *Baseline) recorder(s constructs.Construct, p Props) {
 }
 
 func (b *Baseline) securityHub(s constructs.Construct, p Props) {
+	b.SecurityHub = SecurityHub(s, p.Provider)
+}
+
+// SecurityHub turns Security Hub on in scope's region, through provider
+// (nil: the stack's default), subscribed to Standards. The organization
+// stack uses it for the management account, whose Security Hub must be on
+// before it designates the delegated administrator in that region.
+func SecurityHub(s constructs.Construct, provider cdktf.TerraformProvider) securityhubaccount.SecurityhubAccount {
 	env := tf.EnvOf(s)
-	b.SecurityHub = securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
-		Provider: p.Provider,
+	hub := securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
+		Provider: provider,
 		// The defaults include the older CIS 1.2; subscribe explicitly.
 		EnableDefaultStandards:  tf.B(false),
 		AutoEnableControls:      tf.B(true),
@@ -216,11 +224,12 @@ func (b *Baseline) securityHub(s constructs.Construct, p Props) {
 	})
 	for _, name := range []string{"cis", "fsbp"} {
 		securityhubstandardssubscription.NewSecurityhubStandardsSubscription(s, tf.S("securityhub-"+name), &securityhubstandardssubscription.SecurityhubStandardsSubscriptionConfig{
-			Provider:     p.Provider,
+			Provider:     provider,
 			StandardsArn: tf.S(env.Partition.ARN("securityhub", env.Region, "", Standards[name])),
-			DependsOn:    &[]cdktf.ITerraformDependable{b.SecurityHub},
+			DependsOn:    &[]cdktf.ITerraformDependable{hub},
 		})
 	}
+	return hub
 }
 
 // lockDefaultVPC strips the region's default VPC: the landing zone never

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 
 	"github.com/acme/landing-zone/internal/iam"
 	"github.com/acme/landing-zone/internal/tf"
@@ -32,6 +33,10 @@ type Props struct {
 	// PolicyID is the inline policy's construct ID. Default: the role's ID
 	// followed by "-policy".
 	PolicyID string
+	// ManagedPolicies are AWS managed policies attached by name (e.g.
+	// "AWSSupportAccess"), each with the construct ID "<id>-<name>".
+	// Default: none.
+	ManagedPolicies []string
 }
 
 // Role is what New made.
@@ -62,6 +67,12 @@ func New(scope constructs.Construct, id string, p Props) *Role {
 	if len(p.Statements) > 0 {
 		r.Policy = iamrolepolicy.NewIamRolePolicy(scope, tf.S(or(p.PolicyID, id+"-policy")), &iamrolepolicy.IamRolePolicyConfig{
 			Role: r.Role.Id(), Name: tf.S(or(p.PolicyName, p.Name)), Policy: tf.S(iam.Policy(p.Statements...).JSON()),
+		})
+	}
+	for _, name := range p.ManagedPolicies {
+		env := tf.EnvOf(scope)
+		iamrolepolicyattachment.NewIamRolePolicyAttachment(scope, tf.S(id+"-"+name), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+			Role: r.Role.Name(), PolicyArn: tf.S(env.Partition.ManagedPolicy(name)),
 		})
 	}
 	return r

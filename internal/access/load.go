@@ -58,7 +58,7 @@ func Parse(docs map[string][]byte, cfg *config.Config) (*Stacks, error) {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return nil, fmt.Errorf("stack %s: %w", name, err)
 		}
-		acct := strings.TrimPrefix(name, "bootstrap-")
+		acct := cfg.AccountOfStack(name)
 		a := cfg.Accounts[acct]
 		if a == nil {
 			return nil, fmt.Errorf("stack %s: no account %q in the config", name, acct)

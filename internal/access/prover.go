@@ -68,6 +68,7 @@ func (p *prover) ask() {
 	p.planReadQuestions()
 	p.outsiderQuestions()
 	p.organizationQuestions()
+	p.managementQuestions()
 }
 
 func (p *prover) add(q *Question) *Question {

@@ -1,6 +1,9 @@
 package access
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/acme/landing-zone/constructs/audit"
 	"github.com/acme/landing-zone/constructs/crossaccount"
 	"github.com/acme/landing-zone/constructs/logarchive"
@@ -96,4 +99,37 @@ func (p *prover) archiveQuestions(q func(stack, name string, want bool, steps ..
 		p.step(deploy, "s3:PutBucketPolicy", bucket, nil),
 		p.step(deploy, "s3:PutLifecycleConfiguration", bucket, nil))
 	q(p.logs, deploy.Label+" deletes the CloudTrail archive bucket", false, p.step(deploy, "s3:DeleteBucket", bucket, nil))
+}
+
+// managementQuestions, with a management account: its support role (CIS
+// 1.17) is assumed by the account's own people with MFA, never without it,
+// never from the security account (whose administrators must not reach the
+// organization) nor from outside, and opens AWS Support cases but changes
+// nothing else.
+func (p *prover) managementQuestions() {
+	mgmt, m := p.cfg.Management()
+	if m == nil {
+		return
+	}
+	stack := config.ManagementBaselineStack(mgmt)
+	name := crossaccount.SupportRoleName(p.cfg.NamePrefix + "-" + mgmt)
+	arn := awsenv.Commercial.Role(m.ID, name)
+	q := func(name string, want bool, steps ...*Step) {
+		p.add(&Question{Group: "management", Stacks: []string{stack, p.security}, Name: name, Want: want, Steps: steps})
+	}
+	for _, mfa := range []bool{true, false} {
+		admin := p.session(m.DeployRoleARN(awsenv.Commercial), mfa)
+		admin.Label = mgmt + " deploy_role " + m.DeployRole + map[bool]string{true: " with MFA", false: " without MFA"}[mfa]
+		q(admin.Label+" assumes "+name, mfa, p.step(admin, "sts:AssumeRole", arn, nil))
+	}
+	for _, g := range slices.Sorted(maps.Keys(p.cfg.Baseline.Groups)) {
+		q("a member of "+g+" (security account) assumes "+name+" with MFA", false,
+			p.step(p.user(g+"-member", []string{g}, true), "sts:AssumeRole", arn, nil))
+	}
+	q(p.outsider().Label+" assumes "+name, false, p.step(p.outsider(), "sts:AssumeRole", arn, nil))
+	support := p.session(arn, true)
+	q(name+" opens an AWS Support case", true, p.step(support, "support:CreateCase", "*", nil))
+	q(name+" creates an IAM user", false, p.step(support, "iam:CreateUser", "arn:aws:iam::"+m.ID+":user/x", nil))
+	q(name+" stops the management account's trail", false,
+		p.step(support, "cloudtrail:StopLogging", audit.TrailARN(awsenv.New(m.ID, p.cfg.Region), p.cfg.NamePrefix+"-"+mgmt), nil))
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/acme/landing-zone/internal/config"
 	"github.com/acme/landing-zone/internal/tfjson"
@@ -72,7 +71,7 @@ func load(cfg *config.Config, docs map[string][]byte) (*set, error) {
 		if err := json.Unmarshal(docs[stack], &doc); err != nil {
 			return nil, fmt.Errorf("stack %s: %w", stack, err)
 		}
-		account := strings.TrimPrefix(stack, "bootstrap-")
+		account := cfg.AccountOfStack(stack)
 		type prov struct{ account, region string }
 		provs := map[string]prov{}
 		ps, _ := doc["provider"].(map[string]any)

@@ -155,6 +155,11 @@ var badConfigs = []badConfig{
 		[]string{"accounts.logs.email: \"logs at example.com\" is not an email address", "aws-dev@example.com"}},
 	{"a management account takes no VPC", replace("accounts:\n", "accounts:\n  org:\n    id: \"999999999990\"\n    kind: management\n    email: root@example.com\n    deploy_role: OrganizationAdmin\n    vpc: {cidr: 10.99.0.0/16, azs: [us-east-1a, us-east-1b]}\n"),
 		[]string{"accounts.org.vpc: management accounts have no VPC", "remove it"}},
+	{"an account named like the management account's baseline stack", func(t testing.TB, s string) string {
+		s = edit(t, s, "\n  dev:\n", "\n  org-baseline:\n")
+		return edit(t, s, "accounts:\n", "accounts:\n  org:\n    id: \"999999999990\"\n    kind: management\n    email: root@example.com\n    deploy_role: OrganizationAdmin\n")
+	},
+		[]string{"accounts.org-baseline: clashes with the stack of the management account org", "rename the account"}},
 	{"an unknown WAF mode lists the modes", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    waf: {mode: deny}\n"),
 		[]string{"accounts.stage.waf.mode: \"deny\" is not a valid value", "use one of: count, block"}},
 	{"a WAF rate limit below what WAF accepts is out of range", replace("    kind: app\n    profile: stage\n", "    kind: app\n    profile: stage\n    waf: {rate_limit: 5}\n"),

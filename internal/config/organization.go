@@ -36,6 +36,10 @@ func validateOrganization(r *reporter, c *Config, managers []string) {
 	if len(managers) == 0 {
 		return
 	}
+	if stack := ManagementBaselineStack(managers[0]); c.Accounts[stack] != nil {
+		r.add("accounts."+stack, "rename the account: the management account's baseline stack is called "+stack,
+			"clashes with the stack of the management account %s", managers[0])
+	}
 	for _, name := range namesOf(c.Baseline.Groups) {
 		g := c.Baseline.Groups[name]
 		if g == nil {
@@ -69,4 +73,25 @@ func (c *Config) MemberAccountNames() []string {
 		}
 	}
 	return out
+}
+
+// ManagementBaselineStack names the management account's second stack, its
+// security baseline (it deploys after logs and security, which it writes to
+// and reports to): "<management account>-baseline".
+func ManagementBaselineStack(management string) string { return management + "-baseline" }
+
+// AccountOfStack is the account a stack deploys to: "bootstrap-<account>",
+// "<account>", or the management account's baseline stack; "" when no
+// account of the config matches.
+func (c *Config) AccountOfStack(stack string) string {
+	if m, _ := c.Management(); m != "" && stack == ManagementBaselineStack(m) {
+		return m
+	}
+	if c.Accounts[stack] != nil {
+		return stack
+	}
+	if name, ok := strings.CutPrefix(stack, "bootstrap-"); ok && c.Accounts[name] != nil {
+		return name
+	}
+	return ""
 }
