@@ -301,7 +301,17 @@ func TestDeployOrderIsLogsThenSecurityThenTheRest(t *testing.T) {
 		if len(deps[mgmt]) != 0 || !slices.Equal(deps[logs], first) || !slices.Equal(deps[sec], []string{logs}) {
 			t.Errorf("logs depends on %v and security on %v; want %v and [%s]", deps[logs], deps[sec], first, logs)
 		}
-		for _, name := range cfg.MemberAccountNames() {
+		names := cfg.MemberAccountNames()
+		if mgmt != "" {
+			// The management account's baseline writes to logs and
+			// reports to security: after both, and after the organization.
+			base := config.ManagementBaselineStack(mgmt)
+			names = append(names, base)
+			if _, ok := pos[base]; !ok || pos[base] < pos[mgmt] {
+				t.Errorf("deploy order %v does not put %s after %s", order, base, mgmt)
+			}
+		}
+		for _, name := range names {
 			if name != logs && name != sec && !(pos[logs] < pos[sec] && pos[sec] < pos[name]) {
 				t.Errorf("deploy order %v does not put %s before %s before %s", order, logs, sec, name)
 			}
