@@ -31,15 +31,7 @@ func inRegions(d stackDocs, stack, typ string) []regional {
 	if doc == nil {
 		return nil
 	}
-	regionOf := map[string]string{}
-	ps, _ := doc["provider"].(map[string]any)
-	for _, p := range tfjson.Blocks(ps["aws"]) {
-		key := "aws"
-		if a, _ := p["alias"].(string); a != "" {
-			key = "aws." + a
-		}
-		regionOf[key], _ = p["region"].(string)
-	}
+	regionOf := providerRegions(doc)
 	var out []regional
 	for name, v := range d.of(stack, typ) {
 		r, _ := v.(map[string]any)

@@ -43,16 +43,7 @@ func regionalBaselineProblems(cfg *config.Config, d stackDocs) []string {
 			continue
 		}
 		// Provider key ("aws" or "aws.<alias>") -> region.
-		regionOf := map[string]string{}
-		ps, _ := doc["provider"].(map[string]any)
-		for _, p := range tfjson.Blocks(ps["aws"]) {
-			key := "aws"
-			if a, _ := p["alias"].(string); a != "" {
-				key = "aws." + a
-			}
-			r, _ := p["region"].(string)
-			regionOf[key] = r
-		}
+		regionOf := providerRegions(doc)
 		if regionOf["aws"] != cfg.Region {
 			bad("%s: default provider in %q, want the home region %s", name, regionOf["aws"], cfg.Region)
 		}

@@ -170,3 +170,18 @@ func (d stackDocs) remove(t *testing.T, stack, typ string, fragments ...string) 
 		delete(d.of(stack, typ), n)
 	}
 }
+
+// providerRegions maps a stack's provider keys ("aws", "aws.<alias>") to
+// their regions.
+func providerRegions(doc map[string]any) map[string]string {
+	out := map[string]string{}
+	ps, _ := doc["provider"].(map[string]any)
+	for _, p := range tfjson.Blocks(ps["aws"]) {
+		key := "aws"
+		if a, _ := p["alias"].(string); a != "" {
+			key = "aws." + a
+		}
+		out[key], _ = p["region"].(string)
+	}
+	return out
+}

@@ -33,13 +33,10 @@ const (
 // no CI role in the management account), so its chain is a person's in
 // every mode. It returns nil without a management account.
 func NewOrganization(app cdktf.App, cfg *config.Config, opts Options) *Account {
-	name, _ := cfg.Management()
-	if name == "" {
+	a := newManagementStack(app, cfg, func(name string) string { return name }, opts)
+	if a == nil {
 		return nil
 	}
-	human := opts
-	human.CI = ci.Human
-	a := newAccount(app, cfg, name, name, remoteState, human)
 	_, sec := cfg.AccountOfKind(config.KindSecurity)
 	o := organization.New(a.Stack, "organization", organization.Props{
 		OUs: []organization.OU{
@@ -68,13 +65,20 @@ func NewOrganization(app cdktf.App, cfg *config.Config, opts Options) *Account {
 // it on before designating the administrator. It deploys after logs and
 // security, by a person, like the organization stack.
 func NewManagementBaseline(app cdktf.App, cfg *config.Config, opts Options) *Account {
+	return newManagementStack(app, cfg, config.ManagementBaselineStack, opts)
+}
+
+// newManagementStack makes a stack of the management account named
+// stackName(account), deployed by a person in every mode (there is no CI
+// role in the management account); nil without a management account.
+func newManagementStack(app cdktf.App, cfg *config.Config, stackName func(string) string, opts Options) *Account {
 	name, _ := cfg.Management()
 	if name == "" {
 		return nil
 	}
 	human := opts
 	human.CI = ci.Human
-	return newAccount(app, cfg, name, config.ManagementBaselineStack(name), remoteState, human)
+	return newAccount(app, cfg, name, stackName(name), remoteState, human)
 }
 
 // otherRegions are the watched regions besides the home region, each with
