@@ -319,7 +319,7 @@ func TestCISBrokenAndRepairedCases(t *testing.T) {
 				return ""
 			}},
 		{name: "Config recorder dropped in one other watched region", control: "3.3", want: cis.Fail,
-			evidence: "no AWS Config recorder in account " + app + ", region " + lastWatched(t, f.Cfg),
+			evidence: "no AWS Config recorder (aws_config_configuration_recorder) in account " + app + ", region " + lastWatched(t, f.Cfg),
 			change: func(t *testing.T, d stackDocs) string {
 				d.remove(t, app, "aws_config_configuration_recorder", `"provider":"aws.`+lastWatched(t, f.Cfg)+`"`)
 				return ""

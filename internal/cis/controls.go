@@ -149,7 +149,7 @@ func Controls() []Control {
 		manual("2.1.2", "Ensure MFA Delete is enabled on S3 buckets", "MFA delete can only be enabled by the root user with its MFA device; the log archive relies on versioning and Object Lock"),
 		iac("2.1.3", "Ensure all data in Amazon S3 has been discovered, classified and secured when required (Macie)", macie),
 		iac("2.1.4", "Ensure that S3 Buckets are configured with 'Block public access (bucket settings)'", blockPublicAccess),
-		iac("2.2.1", "Ensure EBS volume encryption is enabled in all regions", perRegion("aws_ebs_encryption_by_default", "EBS encryption by default", func(r *resource) string {
+		iac("2.2.1", "Ensure EBS volume encryption is enabled in all regions", perRegion("aws_ebs_encryption_by_default", "EBS encryption by default", func(_ *set, r *resource) string {
 			if !r.boolean("enabled", true) {
 				return "enabled = false"
 			}
@@ -421,20 +421,35 @@ func supportRole(s *set) []Finding {
 	})
 }
 
-func instanceRoles(s *set) []Finding {
+// eachOf judges every resource of types with f; N/A, saying none, when
+// there is none.
+func eachOf(s *set, types []string, none string, f func(r *resource) Finding) []Finding {
 	var out []Finding
-	for _, r := range s.of("aws_launch_template", "aws_instance", "aws_launch_configuration") {
-		has := r.Attrs["iam_instance_profile"] != nil
-		if !has {
-			out = append(out, fail(r.Account, "%s has no iam_instance_profile", r.Addr()))
-		} else {
-			out = append(out, hold(r.Account, "%s has an instance profile", r.Addr()))
-		}
+	for _, r := range s.of(types...) {
+		out = append(out, f(r))
 	}
 	if len(out) == 0 {
-		return []Finding{na("", "no EC2 instances or launch templates")}
+		return []Finding{na("", "%s", none)}
 	}
 	return out
+}
+
+// verdict is r's FAIL saying why, or its HOLD saying good when why is "".
+func verdict(r *resource, why, good string) Finding {
+	if why != "" {
+		return fail(r.Account, "%s: %s", r.Addr(), why)
+	}
+	return hold(r.Account, "%s: %s", r.Addr(), good)
+}
+
+func instanceRoles(s *set) []Finding {
+	return eachOf(s, []string{"aws_launch_template", "aws_instance", "aws_launch_configuration"}, "no EC2 instances or launch templates", func(r *resource) Finding {
+		why := ""
+		if r.Attrs["iam_instance_profile"] == nil {
+			why = "no iam_instance_profile"
+		}
+		return verdict(r, why, "has an instance profile")
+	})
 }
 
 func noCloudShellFullAccess(s *set) []Finding {
@@ -450,7 +465,7 @@ func noCloudShellFullAccess(s *set) []Finding {
 
 // perRegion: every account has a resource of typ in every watched region
 // (bad, if set, says why one does not count).
-func perRegion(typ, what string, bad func(*resource) string) func(*set) []Finding {
+func perRegion(typ, what string, bad func(*set, *resource) string) func(*set) []Finding {
 	return func(s *set) []Finding {
 		var out []Finding
 		for _, a := range s.accounts() {
@@ -462,7 +477,7 @@ func perRegion(typ, what string, bad func(*resource) string) func(*set) []Findin
 					continue
 				}
 				if bad != nil {
-					if why := bad(rs[0]); why != "" {
+					if why := bad(s, rs[0]); why != "" {
 						out = append(out, fail(scope, "%s: %s", rs[0].Addr(), why))
 						continue
 					}
@@ -610,14 +625,7 @@ func (s *set) rdsCluster(i *resource) *resource {
 }
 
 func eachRDS(s *set, types []string, f func(r *resource) Finding) []Finding {
-	var out []Finding
-	for _, r := range s.of(types...) {
-		out = append(out, f(r))
-	}
-	if len(out) == 0 {
-		return []Finding{na("", "no RDS databases")}
-	}
-	return out
+	return eachOf(s, types, "no RDS databases", f)
 }
 
 func rdsEncrypted(s *set) []Finding {
@@ -653,18 +661,13 @@ func rdsNotPublic(s *set) []Finding {
 }
 
 func efsEncrypted(s *set) []Finding {
-	var out []Finding
-	for _, r := range s.of("aws_efs_file_system") {
-		if r.boolean("encrypted", false) {
-			out = append(out, hold(r.Account, "%s: encrypted", r.Addr()))
-		} else {
-			out = append(out, fail(r.Account, "%s: encrypted is not true", r.Addr()))
+	return eachOf(s, []string{"aws_efs_file_system"}, "no EFS file systems", func(r *resource) Finding {
+		why := ""
+		if !r.boolean("encrypted", false) {
+			why = "encrypted is not true"
 		}
-	}
-	if len(out) == 0 {
-		return []Finding{na("", "no EFS file systems")}
-	}
-	return out
+		return verdict(r, why, "encrypted")
+	})
 }
 
 // --- 3.x logging ---
@@ -746,11 +749,7 @@ func eachTrail(bad func(*resource) string, good string) func(*set) []Finding {
 	return func(s *set) []Finding {
 		var out []Finding
 		for _, t := range s.of("aws_cloudtrail") {
-			if w := bad(t); w != "" {
-				out = append(out, fail(t.Account, "%s: %s", t.Addr(), w))
-			} else {
-				out = append(out, hold(t.Account, "%s: %s", t.Addr(), good))
-			}
+			out = append(out, verdict(t, bad(t), good))
 		}
 		if len(out) == 0 {
 			return []Finding{fail("", "no CloudTrail trail")}
@@ -759,45 +758,23 @@ func eachTrail(bad func(*resource) string, good string) func(*set) []Finding {
 	}
 }
 
-func configRecorders(s *set) []Finding {
-	var out []Finding
-	for _, a := range s.accounts() {
-		for _, region := range WatchedRegions(s.cfg) {
-			scope := a + " " + region
-			rs := s.in(a, region, "aws_config_configuration_recorder")
-			if len(rs) == 0 {
-				out = append(out, fail(scope, "no AWS Config recorder in account %s, region %s", a, region))
-				continue
-			}
-			r := rs[0]
-			g := first(r.Attrs["recording_group"])
-			switch {
-			case g != nil && !asBool(g["all_supported"], true):
-				out = append(out, fail(scope, "%s: recording_group.all_supported = false", r.Addr()))
-				continue
-			case g != nil && region == s.cfg.Region && !asBool(g["include_global_resource_types"], false):
-				out = append(out, fail(scope, "%s: global resource types not recorded in the home region", r.Addr()))
-				continue
-			}
-			var on *resource
-			for _, st := range s.in(a, region, "aws_config_configuration_recorder_status") {
-				if asBool(st.Attrs["is_enabled"], false) {
-					on = st
-				}
-			}
-			if on == nil {
-				out = append(out, fail(scope, "%s: no enabled aws_config_configuration_recorder_status", r.Addr()))
-				continue
-			}
-			if len(s.in(a, region, "aws_config_delivery_channel")) == 0 {
-				out = append(out, fail(scope, "%s: no delivery channel", r.Addr()))
-				continue
-			}
-			out = append(out, hold(scope, "%s: all resources, enabled, delivering", r.Addr()))
-		}
+// configRecorders: in every account and watched region, a recorder of
+// every resource type (global ones at home), enabled, with a delivery
+// channel.
+var configRecorders = perRegion("aws_config_configuration_recorder", "AWS Config recorder", func(s *set, r *resource) string {
+	g := first(r.Attrs["recording_group"])
+	switch {
+	case g != nil && !asBool(g["all_supported"], true):
+		return "recording_group.all_supported = false"
+	case g != nil && r.Region == s.cfg.Region && !asBool(g["include_global_resource_types"], false):
+		return "global resource types not recorded in the home region"
+	case !slices.ContainsFunc(s.in(r.Account, r.Region, "aws_config_configuration_recorder_status"), func(st *resource) bool { return asBool(st.Attrs["is_enabled"], false) }):
+		return "no enabled aws_config_configuration_recorder_status"
+	case len(s.in(r.Account, r.Region, "aws_config_delivery_channel")) == 0:
+		return "no delivery channel"
 	}
-	return out
-}
+	return ""
+})
 
 // bucketByName finds the bucket resource named name in any stack.
 func (s *set) bucketByName(name string) *resource {
@@ -980,34 +957,20 @@ func s3DataEvents(read bool) func(*set) []Finding {
 
 // --- 4.16, 5.x ---
 
-func securityHub(s *set) []Finding {
-	var out []Finding
-	for _, a := range s.accounts() {
-		for _, region := range WatchedRegions(s.cfg) {
-			scope := a + " " + region
-			hubs := s.in(a, region, "aws_securityhub_account")
-			if len(hubs) == 0 {
-				out = append(out, fail(scope, "no aws_securityhub_account in account %s, region %s", a, region))
-				continue
+// securityHub: in every account and watched region, Security Hub on and
+// subscribed to CIS v3.0.0.
+var securityHub = perRegion("aws_securityhub_account", "Security Hub", func(s *set, hub *resource) string {
+	var cis []string
+	for _, sub := range s.in(hub.Account, hub.Region, "aws_securityhub_standards_subscription") {
+		if arn := sub.str("standards_arn"); strings.Contains(arn, "cis-aws-foundations-benchmark") {
+			if strings.HasSuffix(arn, "/v/3.0.0") {
+				return ""
 			}
-			var cis []string
-			v3 := false
-			for _, sub := range s.in(a, region, "aws_securityhub_standards_subscription") {
-				arn := sub.str("standards_arn")
-				if strings.Contains(arn, "cis-aws-foundations-benchmark") {
-					cis = append(cis, arn[strings.LastIndex(arn, "/")+1:])
-					v3 = v3 || strings.HasSuffix(arn, "/v/3.0.0")
-				}
-			}
-			if !v3 {
-				out = append(out, fail(scope, "%s: not subscribed to CIS v3.0.0 (CIS versions: %v)", hubs[0].Addr(), cis))
-				continue
-			}
-			out = append(out, hold(scope, "%s: enabled, CIS v3.0.0", hubs[0].Addr()))
+			cis = append(cis, arn[strings.LastIndex(arn, "/")+1:])
 		}
 	}
-	return out
-}
+	return fmt.Sprintf("not subscribed to CIS v3.0.0 (CIS versions: %v)", cis)
+})
 
 var adminPorts = []int{22, 3389}
 
@@ -1186,19 +1149,13 @@ func peeringRoutes(s *set) []Finding {
 }
 
 func imdsv2(s *set) []Finding {
-	var out []Finding
-	for _, r := range s.of("aws_launch_template", "aws_instance") {
-		m := first(r.Attrs["metadata_options"])
-		if m == nil || m["http_tokens"] != "required" {
-			out = append(out, fail(r.Account, "%s: metadata_options.http_tokens is not \"required\"", r.Addr()))
-		} else {
-			out = append(out, hold(r.Account, "%s: IMDSv2 required", r.Addr()))
+	return eachOf(s, []string{"aws_launch_template", "aws_instance"}, "no EC2 instances or launch templates", func(r *resource) Finding {
+		why := ""
+		if m := first(r.Attrs["metadata_options"]); m == nil || m["http_tokens"] != "required" {
+			why = `metadata_options.http_tokens is not "required"`
 		}
-	}
-	if len(out) == 0 {
-		return []Finding{na("", "no EC2 instances or launch templates")}
-	}
-	return out
+		return verdict(r, why, "IMDSv2 required")
+	})
 }
 
 func blocks(v any) []map[string]any { return tfjson.Blocks(v) }
