@@ -109,24 +109,31 @@ func CIDRKey(cidr string) string { return strings.NewReplacer(".", "-", "/", "-"
 // rule, by position: a moved block from it keeps a rule an earlier version
 // created (see movedFrom).
 func (g *Group) AllowFromCIDRs(prefix string, cidrs []string, r Rule, legacy func(i int) string) {
-	for i, cidr := range cidrs {
-		c := g.ingress(prefix+CIDRKey(cidr), r)
+	g.cidrRules("in", "aws_vpc_security_group_ingress_rule", prefix, cidrs, r, legacy, func(id, peer, cidr string) cdktf.TerraformResource {
+		c := g.ingress(peer, r)
 		c.CidrIpv4 = tf.S(cidr)
-		rule := vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(g.scope, tf.S(g.ruleID("in", prefix+CIDRKey(cidr), r)), c)
-		old := vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(g.scope, tf.S(g.ruleID("in", legacy(i), r)), c)
-		old.MoveToId(tf.S("aws_vpc_security_group_ingress_rule." + *cdktf.TerraformStack_Of(g.scope).GetLogicalId(rule)))
-	}
+		return vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(g.scope, tf.S(id), c)
+	})
 }
 
 // AllowToCIDRs lets the group's members reach each range: AllowFromCIDRs'
 // naming, outbound.
 func (g *Group) AllowToCIDRs(prefix string, cidrs []string, r Rule, legacy func(i int) string) {
-	for i, cidr := range cidrs {
-		c := g.egress(prefix+CIDRKey(cidr), r)
+	g.cidrRules("out", "aws_vpc_security_group_egress_rule", prefix, cidrs, r, legacy, func(id, peer, cidr string) cdktf.TerraformResource {
+		c := g.egress(peer, r)
 		c.CidrIpv4 = tf.S(cidr)
-		rule := vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", prefix+CIDRKey(cidr), r)), c)
-		old := vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(g.ruleID("out", legacy(i), r)), c)
-		old.MoveToId(tf.S("aws_vpc_security_group_egress_rule." + *cdktf.TerraformStack_Of(g.scope).GetLogicalId(rule)))
+		return vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(g.scope, tf.S(id), c)
+	})
+}
+
+// cidrRules makes one rule per range with newRule, named by range, and the
+// moved block from each legacy, positional name.
+func (g *Group) cidrRules(dir, typ, prefix string, cidrs []string, r Rule, legacy func(int) string, newRule func(id, peer, cidr string) cdktf.TerraformResource) {
+	for i, cidr := range cidrs {
+		peer := prefix + CIDRKey(cidr)
+		rule := newRule(g.ruleID(dir, peer, r), peer, cidr)
+		old := newRule(g.ruleID(dir, legacy(i), r), peer, cidr)
+		old.MoveToId(tf.S(typ + "." + *cdktf.TerraformStack_Of(g.scope).GetLogicalId(rule)))
 	}
 }
 
