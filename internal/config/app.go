@@ -196,13 +196,19 @@ var appDefaults = map[string]profileDefaults{
 
 var engineVersions = map[string]string{EnginePostgres: "16.4", EngineMySQL: "8.0.mysql_aurora.3.08.0"}
 
+// forProfile is a profile's defaults; an unknown profile gets dev's
+// (validation reports the profile itself).
+func forProfile[T any](defaults map[string]T, profile string) T {
+	if d, ok := defaults[profile]; ok {
+		return d
+	}
+	return defaults[ProfileDev]
+}
+
 // defaultApp fills in an app account's layers. An unknown profile gets dev
 // defaults; validation reports the profile itself.
 func defaultApp(a *Account) {
-	d, ok := appDefaults[a.Profile]
-	if !ok {
-		d = appDefaults[ProfileDev]
-	}
+	d := forProfile(appDefaults, a.Profile)
 	if a.ECS == nil {
 		a.ECS = &ECS{}
 	}
@@ -210,10 +216,7 @@ func defaultApp(a *Account) {
 	setDefault(&a.ECS.MinSize, d.ecsMin)
 	setDefault(&a.ECS.MaxSize, d.ecsMax)
 	setDefault(&a.ECS.LogRetentionDays, d.logDays)
-	refresh, ok := hostRefreshDefaults[a.Profile]
-	if !ok {
-		refresh = hostRefreshDefaults[ProfileDev]
-	}
+	refresh := forProfile(hostRefreshDefaults, a.Profile)
 	setDefault(&a.ECS.HostRefresh, refresh)
 	for name, s := range a.Services {
 		if s == nil {

@@ -63,10 +63,7 @@ func defaultData(a *Account) {
 	if a.Cache.Enabled == nil {
 		a.Cache.Enabled = &cache
 	}
-	d, ok := backupProfileDefaults[a.Profile]
-	if !ok {
-		d = backupProfileDefaults[ProfileDev]
-	}
+	d := forProfile(backupProfileDefaults, a.Profile)
 	if a.Backup == nil {
 		a.Backup = &Backup{}
 	}

@@ -51,12 +51,7 @@ func defaultVPC(v *VPC, profile string) {
 			v.NAT = NATPerAZ
 		}
 	}
-	if v.FlowLogRetentionDays == 0 {
-		v.FlowLogRetentionDays = flowLogDays[profile]
-		if v.FlowLogRetentionDays == 0 {
-			v.FlowLogRetentionDays = flowLogDays[ProfileDev]
-		}
-	}
+	setDefault(&v.FlowLogRetentionDays, forProfile(flowLogDays, profile))
 	bits := vpcBits(v.CIDR)
 	if bits == 0 {
 		return // invalid CIDR: validation reports it, and sizes cannot be derived
