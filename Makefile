@@ -53,8 +53,11 @@ test: deps fmt actionlint staticcheck ## Run the whole test suite (unit, snapsho
 	  awk -v s=$$start -v e=$$(date +%s.%N) "BEGIN{print e-s}" > .tmp/fuzz-seconds
 	@tools/phases.sh .tmp/test-output.log "$$(cat .tmp/build-seconds)" "$$(cat .tmp/fuzz-seconds)"
 
-FUZZTIME ?= 45s
-fuzz: ## Fuzz the config loader for FUZZTIME (default 45s; 0 skips)
+# Each run first replays the seeds and the corpus that earlier runs found
+# (kept in Go's cache, GOCACHE/fuzz), then searches for FUZZTIME: what was
+# covered stays covered, and new inputs add up from run to run.
+FUZZTIME ?= 20s
+fuzz: ## Fuzz the config loader for FUZZTIME (default 20s; 0 skips)
 	@if [ "$(FUZZTIME)" = 0 ] || [ "$(FUZZTIME)" = 0s ]; then echo "fuzz: skipped (FUZZTIME=$(FUZZTIME))"; \
 	else echo "go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s"; \
 	  go test ./internal/config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; fi
@@ -168,7 +171,7 @@ adopter-check: deps ## Fork the working tree, rewrite config.yaml as an adopter 
 bench: deps ## Time synth with and without the lazy provider load (figures, not a test)
 	go run ./bench
 
-retire-proof: deps ## Prove offline that retiring an environment destroys exactly its resources (about 6 minutes)
+retire-proof: deps ## Prove offline that retiring an environment destroys exactly its resources (a few minutes)
 	LZ_RETIRE_PROOF=1 go test -count=1 -timeout 30m -v ./__tests__/ -run '^TestRetireProofOffline$$'
 
 lock: ## Upgrade the committed provider lock (stacks/providers.lock.hcl) to the newest provider the constraint admits (needs the registry)

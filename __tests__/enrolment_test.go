@@ -202,7 +202,7 @@ func TestEnrolmentModelIsNoRubberStamp(t *testing.T) {
 		}
 		add(broken{"Security Hub member missing", secName, "aws_securityhub_member", []string{prov, f.Cfg.Accounts[member].ID}, member + " " + region + ": Security Hub"})
 	}
-	if len(cases) < 6 {
+	if len(cases) < 6 && fixturesInPlay(t) {
 		t.Fatalf("only %d broken cases: the fixtures lack an organization config or an invitation config watching another region", len(cases))
 	}
 	for _, c := range cases {

@@ -2,10 +2,12 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/acme/landing-zone/internal/fastload"
@@ -20,13 +22,30 @@ func enableFastload() { fastload.Enable() }
 // subprocesses): optimized with an empty cache (the provider's type
 // assembly is split into it), optimized again (types served from the split)
 // and not optimized. All files must be identical, and every speed-up must
-// have taken effect, or the comparison proves nothing.
+// have taken effect, or the comparison proves nothing. The run that is not
+// optimized shares nothing with the others (its own output and cache
+// folders), so it runs beside the first: separate processes, no jsii in
+// this one.
 func TestFastloadOutputIsByteIdentical(t *testing.T) {
+	skipIfRepoOnly(t)
 	bin := buildApp(t)
 	cache := t.TempDir()
+	var off, offLog string
+	var running sync.WaitGroup
+	offOut, offCache := t.TempDir(), t.TempDir()
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		off, offLog = runAppBinary(bin, "0", offCache, offOut)
+	}()
+	// Before the folders' removal, should a run below fail the test.
+	t.Cleanup(running.Wait)
 	cold, coldLog := synthWithBinary(t, bin, "", cache)
 	warm, warmLog := synthWithBinary(t, bin, "", cache)
-	off, offLog := synthWithBinary(t, bin, "0", cache)
+	running.Wait()
+	if off == "" {
+		t.Fatalf("synth with LZ_FASTLOAD=\"0\": %s", offLog)
+	}
 
 	for run, log := range map[string]string{"first": coldLog, "second": warmLog} {
 		// Each part says so on stderr under LZ_FASTLOAD_DEBUG.
@@ -72,11 +91,20 @@ func TestFastloadOutputIsByteIdentical(t *testing.T) {
 // stderr.
 func synthWithBinary(t *testing.T, bin, mode, cache string) (string, string) {
 	t.Helper()
+	out, log := runAppBinary(bin, mode, cache, t.TempDir())
+	if out == "" {
+		t.Fatalf("synth with LZ_FASTLOAD=%q: %s", mode, log)
+	}
+	return out, log
+}
+
+// runAppBinary is synthWithBinary into the folder out, safe to call from
+// any goroutine: on failure it returns "" and the error with stderr.
+func runAppBinary(bin, mode, cache, out string) (string, string) {
 	cfg, err := filepath.Abs(exampleConfig)
 	if err != nil {
-		t.Fatal(err)
+		return "", err.Error()
 	}
-	out := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
@@ -91,7 +119,7 @@ func synthWithBinary(t *testing.T, bin, mode, cache string) (string, string) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("synth with LZ_FASTLOAD=%q: %v\n%s", mode, err, stderr.String())
+		return "", fmt.Sprintf("%v\n%s", err, stderr.String())
 	}
 	return out, stderr.String()
 }

@@ -209,7 +209,7 @@ func TestEveryPublicALBHasItsWAF(t *testing.T) {
 	})
 	// The fixtures cover the defaults and an override each way.
 	for _, m := range []string{"prod/block", "dev/count", "stage/count", "stage/block", "prod/count"} {
-		if modes[m] == 0 {
+		if modes[m] == 0 && fixturesInPlay(t) {
 			t.Errorf("no fixture has an app account with profile/mode %s (have %v)", m, modes)
 		}
 	}
@@ -390,7 +390,7 @@ func TestHealthCheckAlarmsAreInUSEast1(t *testing.T) {
 			}
 		}
 	})
-	if outside == 0 {
+	if outside == 0 && fixturesInPlay(t) {
 		t.Error("no config outside us-east-1: the aliased provider is not exercised")
 	}
 }
@@ -505,7 +505,7 @@ func TestTaskContainersAreHardened(t *testing.T) {
 		}
 	})
 	for _, k := range []string{"default", "opted out", "exec (writable)"} {
-		if kinds[k] == 0 {
+		if kinds[k] == 0 && fixturesInPlay(t) {
 			t.Errorf("no fixture service is %s (have %v)", k, kinds)
 		}
 	}

@@ -228,7 +228,7 @@ func TestServiceLogsReachTheLogsAccount(t *testing.T) {
 			}
 		}
 	})
-	if on == 0 {
+	if on == 0 && fixturesInPlay(t) {
 		t.Error("no property config switches central_logs on; a fixture should")
 	}
 }

@@ -270,6 +270,7 @@ func TestRegionalBaselineInEveryWatchedRegion(t *testing.T) {
 // TestDefaultWatchedRegionsArePlanned: some fixture leaves regions.watched
 // at its default, so the full list is synthesized and planned.
 func TestDefaultWatchedRegionsArePlanned(t *testing.T) {
+	skipIfRepoOnly(t)
 	for _, f := range propertyConfigs(t) {
 		if got := f.Cfg.WatchedRegions(); len(got) >= len(config.DefaultWatchedRegions) && !slices.ContainsFunc(config.DefaultWatchedRegions, func(r string) bool { return !slices.Contains(got, r) }) {
 			return

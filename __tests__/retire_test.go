@@ -7,12 +7,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/acme/landing-zone/app/cli"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/config/configtest"
 	"github.com/acme/landing-zone/internal/retire"
 	"github.com/acme/landing-zone/stacks"
 )
@@ -53,21 +55,23 @@ func TestRetireRefuses(t *testing.T) {
 }
 
 // TestRetireProofOffline is the offline proof of `retire -plan` on the
-// example fixture, for its first app account that is not prod: with the
-// real Terraform and provider, the account's stacks destroy exactly their
-// resources (less the keys of the final snapshots), and every other
-// stack, planned without the account against a crafted deployed state,
-// changes exactly its JSON difference, all of it tied to the account. Its
-// broken case: the real plan of another stack with one more delete, of a
-// resource that does not name the account, fails the check.
+// example fixture with regions.watched cut to two regions (retireProofConfig),
+// for its first app account that is not prod: with the real Terraform and
+// provider, the account's stacks destroy exactly their resources (less the
+// keys of the final snapshots), including those in the second watched
+// region under its aliased provider, and every other stack, planned
+// without the account against a crafted deployed state, changes exactly
+// its JSON difference, all of it tied to the account. Its broken case: the
+// real plan of another stack with one more delete, of a resource that does
+// not name the account, fails the check.
 func TestRetireProofOffline(t *testing.T) {
-	// Six minutes of Terraform on two cores: its own step in .ci/run
+	// Minutes of Terraform on two cores: its own step in .ci/run
 	// (make retire-proof), out of make test's budget.
 	if os.Getenv("LZ_RETIRE_PROOF") != "1" {
 		t.Skip("the offline retire proof runs with LZ_RETIRE_PROOF=1 (make retire-proof; .ci/run runs it)")
 	}
 	rc := requireTerraform(t)
-	f := fixtureConfig(t, exampleFixture)
+	f := retireProofConfig(t)
 	cfg := f.Cfg
 	var acct string
 	for _, a := range appAccounts(cfg) {
@@ -99,7 +103,7 @@ func TestRetireProofOffline(t *testing.T) {
 	}
 	var table bytes.Buffer
 	cli.WriteRetireResult(&table, res)
-	t.Logf("retire %s (example fixture):\n%s", acct, table.String())
+	t.Logf("retire %s (example fixture, watched regions %v):\n%s", acct, cfg.WatchedRegions(), table.String())
 
 	// What Prove checked, once more from the JSON: the destroy is the
 	// stack, less the kept keys, and at least the data stores' keys are kept.
@@ -111,6 +115,29 @@ func TestRetireProofOffline(t *testing.T) {
 	}
 	if len(res.Kept[acct]) == 0 {
 		t.Errorf("%s: no key kept for the final snapshots", acct)
+	}
+	// The regional path: the account's resources in the second watched
+	// region, under its aliased provider, are destroyed like the rest.
+	other := cfg.OtherWatchedRegions()[0]
+	b, err := os.ReadFile(filepath.Join(s.Retiring, "stacks", acct, "cdk.tf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := retire.Resources(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regional := 0
+	for addr, body := range own {
+		if p, _ := body["provider"].(string); strings.Contains(p, other) {
+			regional++
+			if !slices.Contains(res.Destroyed[acct], addr) && !slices.Contains(res.Kept[acct], addr) {
+				t.Errorf("%s: %s (in %s) is neither destroyed nor kept", acct, addr, other)
+			}
+		}
+	}
+	if regional == 0 {
+		t.Errorf("%s: no resource under the %s provider: the proof did not exercise the regional path", acct, other)
 	}
 	// The accounts that the app account is wired into lose something.
 	sharedName, _ := cfg.AccountOfKind(config.KindShared)
@@ -158,4 +185,39 @@ func TestRetireProofOffline(t *testing.T) {
 		}
 	}
 	fmt.Fprint(io.Discard, log.String())
+}
+
+// retireProofConfig is the example fixture with regions.watched cut to the
+// home region and one other. What the retire proof checks (the destroy is
+// exactly the retired account's resources; the other stacks change only
+// where they name it) does not depend on how many regions are watched:
+// each adds an aliased provider (one more provider process in every
+// Terraform run) and the same regional baseline, resource for resource, so
+// two regions keep the regional path at a fraction of the cost of the
+// default 17. TestOfflinePlan plans the example with all 17.
+func retireProofConfig(t *testing.T) fixture {
+	t.Helper()
+	example := fixtureConfig(t, exampleFixture)
+	text := configtest.Read(t, example.Path)
+	if regexp.MustCompile(`(?m)^regions:`).MatchString(text) {
+		t.Fatalf("%s sets regions: itself; adjust retireProofConfig", example.Path)
+	}
+	home := example.Cfg.Region
+	second := "eu-west-1"
+	if home == second {
+		second = "us-east-1"
+	}
+	text += fmt.Sprintf("\nregions:\n  watched: [%s, %s]\n", home, second)
+	path := filepath.Join(t.TempDir(), exampleFixture+".yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := loadFixture(t, exampleFixture+"-2-regions", path)
+	if got := f.Cfg.WatchedRegions(); len(got) != 2 || got[0] != home {
+		t.Fatalf("the derived config watches %v, want %s and one other", got, home)
+	}
+	if len(example.Cfg.WatchedRegions()) <= 2 {
+		t.Fatalf("the example watches %v: nothing to cut", example.Cfg.WatchedRegions())
+	}
+	return f
 }

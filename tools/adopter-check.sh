@@ -10,8 +10,14 @@
 # The copy reuses this checkout's node_modules and .tools (symlinks; their
 # stamps keep their times, so make installs nothing into them) and the Go
 # caches, so it does not reinstall for minutes; it still runs the whole
-# suite. ADOPTER_FUZZTIME (default 0: skip) is the copy's FUZZTIME: the fuzz
-# target reads no config, and this checkout's `make test` fuzzes already.
+# suite on the adopter's config.yaml. ADOPTER_FUZZTIME (default 0: skip) is
+# the copy's FUZZTIME: the fuzz target reads no config, and this checkout's
+# `make test` fuzzes already. The copy's suite runs with LZ_CONFIGS=repo
+# (__tests__/configs_test.go): every test that reads config.yaml runs on
+# the adopter's, the property tests and the offline plan on it alone, and
+# the tests that read only the fixtures under __tests__/testdata/configs
+# (unchanged in the copy, run by this checkout's `make test`) skip.
+# ADOPTER_CONFIGS overrides it (ADOPTER_CONFIGS= runs every config).
 # ADOPTER_KEEP=1 keeps the copy for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,10 +117,11 @@ make --no-print-directory validate
 echo "== adopter-check: make diagram"
 make --no-print-directory diagram
 git --no-pager diff --no-color --stat
-echo "== adopter-check: make test (FUZZTIME=${ADOPTER_FUZZTIME:-0})"
+configs="${ADOPTER_CONFIGS-repo}"
+echo "== adopter-check: make test (FUZZTIME=${ADOPTER_FUZZTIME:-0} LZ_CONFIGS=$configs)"
 start=$(date +%s)
 status=0
-make --no-print-directory test FUZZTIME="${ADOPTER_FUZZTIME:-0}" >"$work/test.log" 2>&1 || status=$?
+LZ_CONFIGS="$configs" make --no-print-directory test FUZZTIME="${ADOPTER_FUZZTIME:-0}" >"$work/test.log" 2>&1 || status=$?
 elapsed=$(($(date +%s) - start))
 grep -E '^(--- FAIL|FAIL|ok|suite phases|phase synth:)|offline terraform init|^        repo ' "$work/test.log" || true
 if [ "$status" != 0 ]; then
@@ -125,4 +132,4 @@ if [ "$status" != 0 ]; then
 fi
 passed=$(grep -c '^--- PASS' "$work/test.log" || true)
 skipped=$(grep -c '^--- SKIP' "$work/test.log" || true)
-echo "== adopter-check: PASS: the forked config passes make test (${passed} top-level tests passed, ${skipped} skipped, ${elapsed}s)"
+echo "== adopter-check: PASS: the forked config passes make test (LZ_CONFIGS=$configs: ${passed} top-level tests passed, ${skipped} skipped, ${elapsed}s)"

@@ -75,13 +75,39 @@ job() {
   grep -h '^### ' "$dir/.github-summary" 2>/dev/null || true
 }
 
-job pr-plan .github/workflows/pull-request.yml plan "$app"
-job apply .github/workflows/deploy-stack.yml deploy "$app" -set inputs.mode=apply -set inputs.plan-run=
+# Two jobs at a time (JOBS_CHECK_AT_ONCE, default 2; 1: one after the
+# other), as on GitHub, where each job has a runner of its own: each in its
+# own clone, with its own log, printed when both are done. The reviewed
+# apply starts only after the gated plan job that uploads its plan.
+at_once=${JOBS_CHECK_AT_ONCE:-2}
+pids=() names=()
+start_job() {
+  if [ "$at_once" -gt 1 ]; then
+    (job "$@") >"$work/$1.report" 2>&1 &
+    pids+=("$!") names+=("$1")
+  else
+    job "$@"
+  fi
+}
+finish_jobs() {
+  local i failed=0
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed=1
+    cat "$work/${names[$i]}.report"
+  done
+  pids=() names=()
+  [ "$failed" = 0 ] || exit 1
+}
+
+start_job pr-plan .github/workflows/pull-request.yml plan "$app"
+[ -z "$gated" ] || start_job gated-plan .github/workflows/deploy-stack.yml deploy "$gated" -set inputs.mode=plan -set inputs.plan-run=
+finish_jobs
+start_job apply .github/workflows/deploy-stack.yml deploy "$app" -set inputs.mode=apply -set inputs.plan-run=
+[ -z "$gated" ] || start_job reviewed .github/workflows/deploy-stack.yml deploy "$gated" -set inputs.mode=reviewed -set inputs.plan-run=local
+finish_jobs
 grep -q "apply $work/apply/cdktf.out/stacks/$(jq -r .stack <<<"$app") " "$work/applies.log" ||
   { echo "jobs-check: the apply job never applied its saved plan" >&2; exit 1; }
 if [ -n "$gated" ]; then
-  job gated-plan .github/workflows/deploy-stack.yml deploy "$gated" -set inputs.mode=plan -set inputs.plan-run=
-  job reviewed .github/workflows/deploy-stack.yml deploy "$gated" -set inputs.mode=reviewed -set inputs.plan-run=local
   g=$(jq -r .stack <<<"$gated")
   uploaded=$(sha256sum <"$work/artifacts/plan-$g/tfplan" | cut -d' ' -f1)
   grep -q "apply $work/reviewed/cdktf.out/stacks/$g $uploaded" "$work/applies.log" ||
