@@ -33,16 +33,7 @@ const defaultMirror = "/opt/tf-plugins"
 // fails, because CI must prove the stacks plan.
 func requireTerraform(t *testing.T) string {
 	t.Helper()
-	mirror := os.Getenv("TF_PROVIDER_MIRROR")
-	if mirror == "" {
-		mirror = defaultMirror
-	}
-	var missing string
-	if _, err := exec.LookPath("terraform"); err != nil {
-		missing = "terraform is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws")); err != nil {
-		missing = "no hashicorp/aws provider mirror at " + mirror + " (set TF_PROVIDER_MIRROR)"
-	}
+	mirror, missing := terraformMirror()
 	if missing != "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI must run the offline plan, but %s", missing)
@@ -61,8 +52,25 @@ func requireTerraform(t *testing.T) string {
 	return path
 }
 
+// terraformMirror returns the provider mirror, and why the offline
+// Terraform checks cannot run here ("" when they can).
+func terraformMirror() (mirror, missing string) {
+	mirror = os.Getenv("TF_PROVIDER_MIRROR")
+	if mirror == "" {
+		mirror = defaultMirror
+	}
+	if _, err := exec.LookPath("terraform"); err != nil {
+		return mirror, "terraform is not on PATH"
+	}
+	if _, err := os.Stat(filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws")); err != nil {
+		return mirror, "no hashicorp/aws provider mirror at " + mirror + " (set TF_PROVIDER_MIRROR)"
+	}
+	return mirror, ""
+}
+
 type planResult struct {
 	stack     string
+	cached    string // when the same inputs were planned, for a cache hit
 	resources int
 	seconds   float64 // wall time of init and plan
 	cpu       float64 // CPU time of Terraform and the provider
@@ -95,7 +103,9 @@ type planJob struct {
 // every bootstrap stack is one template, with its account's names in it).
 // Of such a group the stack with the longest JSON, so the longest names, is
 // planned. The rest are planned one per core at a time, each a real init
-// and plan in its own directory. The provider is linked from the mirror,
+// and plan in its own directory, unless the very same inputs planned
+// before (planCache: a warm make test re-plans only what changed; CI,
+// from a clean clone, plans everything). The provider is linked from the mirror,
 // never copied.
 func TestOfflinePlan(t *testing.T) {
 	rc := requireTerraform(t)
@@ -127,6 +137,7 @@ func TestOfflinePlan(t *testing.T) {
 		}
 	}
 
+	cache := newPlanCache(t, rc)
 	start := time.Now()
 	sem := make(chan struct{}, planWorkers())
 	var wg sync.WaitGroup
@@ -139,14 +150,22 @@ func TestOfflinePlan(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if r, ok := cache.get(j.dir); ok {
+				j.result = r
+				return
+			}
 			j.result = planStack(j.dir, j.stack, rc)
+			cache.put(j.dir, j.result)
 		}()
 	}
 	wg.Wait()
 	wall := time.Since(start).Seconds()
-	cpu := 0.0
+	cpu, cached := 0.0, 0
 	for _, j := range jobs {
 		cpu += j.result.cpu
+		if j.result.cached != "" {
+			cached++
+		}
 	}
 
 	var table strings.Builder
@@ -174,15 +193,97 @@ func TestOfflinePlan(t *testing.T) {
 					t.Errorf("stack %s: plan (%s) adds %d resources, the synthesized JSON has %d", name, how, r.resources, want)
 				}
 				secs := "-"
-				if how == "here" {
+				switch {
+				case r.cached != "":
+					how += ", cached: " + r.cached
+				case how == "here":
 					secs = fmt.Sprintf("%.1f", r.seconds)
 				}
 				fmt.Fprintf(&table, "%-14s %-28s %9d %8s  %s\n", f.Name, name, r.resources, secs, how)
 			}
 		})
 	}
-	t.Logf("offline terraform init + plan (validates): %d stacks of %d configs, %d planned, in %.1fs (%.0f CPU-seconds), %d at a time\n%s",
-		total, len(configs), len(jobs), wall, cpu, planWorkers(), table.String())
+	t.Logf("offline terraform init + plan (validates): %d stacks of %d configs, %d to plan, %d of them cached (LZ_PLAN_CACHE=0 plans them all), in %.1fs (%.0f CPU-seconds), %d at a time\n%s",
+		total, len(configs), len(jobs), cached, wall, cpu, planWorkers(), table.String())
+}
+
+// planCache remembers the stacks whose exact inputs planned successfully:
+// the stack's cdk.tf.json, the committed provider lock, the Terraform
+// version, the CLI config and the provider packages in the mirror (names,
+// sizes, times). An offline plan with -refresh=false is a function of
+// those alone, so the same inputs give the same plan; a failure is never
+// remembered. It lives in .tmp/plan-cache (a clean clone has none: CI
+// plans every stack), and LZ_PLAN_CACHE=0 turns it off.
+type planCache struct {
+	dir, inputs string // inputs: the key's part shared by every stack
+}
+
+func newPlanCache(t *testing.T, rc string) *planCache {
+	t.Helper()
+	if os.Getenv("LZ_PLAN_CACHE") == "0" {
+		return &planCache{}
+	}
+	dir, err := filepath.Abs(filepath.Join("..", ".tmp", "plan-cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := exec.Command("terraform", "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcText, err := os.ReadFile(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror, _ := terraformMirror()
+	var packages strings.Builder
+	filepath.WalkDir(filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws"), func(p string, d os.DirEntry, err error) error {
+		if info, e := os.Stat(p); err == nil && e == nil && !info.IsDir() {
+			fmt.Fprintf(&packages, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return &planCache{dir: dir, inputs: "plan-cache v1\n" + string(version) + string(rcText) + packages.String() + string(stacks.ProviderLock)}
+}
+
+func (c *planCache) key(stackDir string) string {
+	b, err := os.ReadFile(filepath.Join(stackDir, "cdk.tf.json"))
+	if c.dir == "" || err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(append([]byte(c.inputs), b...))
+	return filepath.Join(c.dir, hex.EncodeToString(sum[:]))
+}
+
+// get returns the remembered plan of the stack's exact inputs.
+func (c *planCache) get(stackDir string) (planResult, bool) {
+	var r planResult
+	k := c.key(stackDir)
+	if k == "" {
+		return r, false
+	}
+	b, err := os.ReadFile(k)
+	if err != nil {
+		return r, false
+	}
+	resources, when, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
+	n, err := strconv.Atoi(resources)
+	if !ok || err != nil {
+		return r, false
+	}
+	r.resources, r.cached = n, "the same inputs planned "+when
+	return r, true
+}
+
+// put remembers a successful plan.
+func (c *planCache) put(stackDir string, r planResult) {
+	k := c.key(stackDir)
+	if k == "" || r.err != nil {
+		return
+	}
+	if os.MkdirAll(c.dir, 0o755) == nil {
+		os.WriteFile(k, []byte(fmt.Sprintf("%d %s\n", r.resources, time.Now().UTC().Format(time.RFC3339))), 0o644)
+	}
 }
 
 // stackShape is a stack's JSON with the config's own identifiers replaced by
@@ -311,4 +412,36 @@ func TestProviderLockIsEnforced(t *testing.T) {
 		t.Fatalf("terraform init accepted a lock with forged hashes (err %v):\n%s", err, tail(string(out), 20))
 	}
 	t.Logf("a forged lock stops init: %s", lineWith(string(out), "checksum"))
+}
+
+// The plan cache's broken cases: a hit needs the very same stack bytes and
+// the same shared inputs (lock, Terraform, mirror), and a failed plan is
+// never remembered.
+func TestPlanCacheRemembersOnlyTheSameInputs(t *testing.T) {
+	stack := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(stack, "cdk.tf.json"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"resource":{"aws_s3_bucket":{"b":{}}}}`)
+	c := &planCache{dir: t.TempDir(), inputs: "lock A"}
+	c.put(stack, planResult{resources: 1})
+	if r, ok := c.get(stack); !ok || r.resources != 1 || r.cached == "" {
+		t.Fatalf("the same inputs: got %+v, %v; want the remembered plan", r, ok)
+	}
+	if _, ok := (&planCache{dir: c.dir, inputs: "lock B"}).get(stack); ok {
+		t.Error("another provider lock (or Terraform, or mirror) hit the cache")
+	}
+	write(`{"resource":{"aws_s3_bucket":{"b":{"bucket":"x"}}}}`)
+	if _, ok := c.get(stack); ok {
+		t.Error("a changed stack hit the cache")
+	}
+	c.put(stack, planResult{err: fmt.Errorf("plan failed")})
+	if _, ok := c.get(stack); ok {
+		t.Error("a failed plan was remembered")
+	}
+	if _, ok := (&planCache{}).get(stack); ok {
+		t.Error("LZ_PLAN_CACHE=0 (no cache folder) hit the cache")
+	}
 }
