@@ -119,15 +119,7 @@ func TestCISBrokenAndRepairedCases(t *testing.T) {
 				return ""
 			}},
 		{name: "IAM policy filter weakened: one eventName missing", control: "4.4", want: cis.Fail, scope: app, evidence: "misses eventName DeleteRolePolicy",
-			change: func(t *testing.T, d stackDocs) string {
-				name, fl := cisFirstOf(t, d, app, "aws_cloudwatch_log_metric_filter", "DeleteRolePolicy")
-				p := fl["pattern"].(string)
-				fl["pattern"] = strings.Replace(p, "($.eventName = DeleteRolePolicy) || ", "", 1)
-				if fl["pattern"] == p {
-					t.Fatalf("%s: pattern %q has no DeleteRolePolicy term to drop", name, p)
-				}
-				return name
-			}},
+			change: func(t *testing.T, d stackDocs) string { return cisDropEvent(t, d, app, "DeleteRolePolicy") }},
 		{name: "root usage filter matches service-invoked calls", control: "4.3", want: cis.Fail, scope: app, evidence: "also matches root call invoked by an AWS service",
 			change: func(t *testing.T, d stackDocs) string {
 				name, fl := cisFirstOf(t, d, app, "aws_cloudwatch_log_metric_filter", "Root")
@@ -270,25 +262,9 @@ func TestCISBrokenAndRepairedCases(t *testing.T) {
 				return ""
 			}},
 		{name: "VPC changes filter weakened: CreateVpc missing", control: "4.14", want: cis.Fail, scope: app, evidence: "misses eventName CreateVpc",
-			change: func(t *testing.T, d stackDocs) string {
-				name, fl := cisFirstOf(t, d, app, "aws_cloudwatch_log_metric_filter", "CreateVpc")
-				p := fl["pattern"].(string)
-				fl["pattern"] = strings.Replace(p, "($.eventName = CreateVpc) || ", "", 1)
-				if fl["pattern"] == p {
-					t.Fatalf("%s: pattern %q has no CreateVpc term to drop", name, p)
-				}
-				return name
-			}},
+			change: func(t *testing.T, d stackDocs) string { return cisDropEvent(t, d, app, "CreateVpc") }},
 		{name: "S3 bucket policy filter weakened: PutBucketAcl missing", control: "4.8", want: cis.Fail, scope: app, evidence: "misses eventName PutBucketAcl",
-			change: func(t *testing.T, d stackDocs) string {
-				name, fl := cisFirstOf(t, d, app, "aws_cloudwatch_log_metric_filter", "PutBucketAcl")
-				p := fl["pattern"].(string)
-				fl["pattern"] = strings.Replace(p, "($.eventName = PutBucketAcl) || ", "", 1)
-				if fl["pattern"] == p {
-					t.Fatalf("%s: pattern %q has no PutBucketAcl term to drop", name, p)
-				}
-				return name
-			}},
+			change: func(t *testing.T, d stackDocs) string { return cisDropEvent(t, d, app, "PutBucketAcl") }},
 		{name: "bucket without policy", control: "2.1.1", want: cis.Fail, scope: app, evidence: "has no bucket policy",
 			change: func(t *testing.T, d stackDocs) string {
 				d.remove(t, app, "aws_s3_bucket_policy")
@@ -504,6 +480,19 @@ func TestCISCommand(t *testing.T) {
 }
 
 // lastWatched is a watched region other than the home region (regions.md).
+// cisDropEvent removes one eventName term from the stack's metric filter
+// that names it, and returns the filter's name.
+func cisDropEvent(t *testing.T, d stackDocs, stack, event string) string {
+	t.Helper()
+	name, fl := cisFirstOf(t, d, stack, "aws_cloudwatch_log_metric_filter", event)
+	p := fl["pattern"].(string)
+	fl["pattern"] = strings.Replace(p, "($.eventName = "+event+") || ", "", 1)
+	if fl["pattern"] == p {
+		t.Fatalf("%s: pattern %q has no %s term to drop", name, p, event)
+	}
+	return name
+}
+
 func lastWatched(t *testing.T, cfg *config.Config) string {
 	t.Helper()
 	other := cfg.OtherWatchedRegions()

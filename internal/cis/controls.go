@@ -259,14 +259,7 @@ func (s *set) userGroups(u *resource) []*resource {
 // to a session without MFA: a Deny statement conditioned on
 // aws:MultiFactorAuthPresent being false.
 func deniesWithoutMFA(pol any) bool {
-	d, ok := parsePolicy(pol)
-	if !ok {
-		return false
-	}
-	for _, st := range d.Statement {
-		if st.Effect != "Deny" {
-			continue
-		}
+	return anyDeny(pol, func(st statement) bool {
 		for op, kv := range st.Condition {
 			if op != "BoolIfExists" && op != "Bool" {
 				continue
@@ -277,8 +270,17 @@ func deniesWithoutMFA(pol any) bool {
 				}
 			}
 		}
+		return false
+	})
+}
+
+// anyDeny reports whether one of a policy's Deny statements satisfies f.
+func anyDeny(pol any, f func(statement) bool) bool {
+	d, ok := parsePolicy(pol)
+	if !ok {
+		return false
 	}
-	return false
+	return slices.ContainsFunc(d.Statement, func(st statement) bool { return st.Effect == "Deny" && f(st) })
 }
 
 // usersNeedMFA: every IAM user is in a group whose attached or inline policy
@@ -502,28 +504,18 @@ func bucketName(b *resource) string {
 // deniesInsecureTransport: a Deny for every principal conditioned on
 // aws:SecureTransport = false, covering s3:* (or *).
 func deniesInsecureTransport(pol any) bool {
-	d, ok := parsePolicy(pol)
-	if !ok {
-		return false
-	}
-	for _, st := range d.Statement {
-		if st.Effect != "Deny" {
-			continue
-		}
-		if !everyone(st.Principal) {
-			continue
-		}
+	return anyDeny(pol, func(st statement) bool {
 		acts := strs(st.Action)
-		if !slices.Contains(acts, "s3:*") && !slices.Contains(acts, "*") {
-			continue
+		if !everyone(st.Principal) || (!slices.Contains(acts, "s3:*") && !slices.Contains(acts, "*")) {
+			return false
 		}
 		for k, v := range st.Condition["Bool"] {
 			if strings.EqualFold(k, "aws:SecureTransport") && (slices.Contains(strs(v), "false") || v == false) {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 func everyone(p any) bool {

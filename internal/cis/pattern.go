@@ -196,39 +196,40 @@ func (p *parser) eat(tok string) bool {
 }
 
 func (p *parser) or() (pattern, error) {
-	var alts or
-	for {
-		a, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		alts = append(alts, a)
-		if !p.eat("||") {
-			break
-		}
+	alts, err := p.joined("||", p.and)
+	if err != nil {
+		return nil, err
 	}
 	if len(alts) == 1 {
 		return alts[0], nil
 	}
-	return alts, nil
+	return or(alts), nil
 }
 
 func (p *parser) and() (pattern, error) {
-	var all and
-	for {
-		a, err := p.primary()
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, a)
-		if !p.eat("&&") {
-			break
-		}
+	all, err := p.joined("&&", p.primary)
+	if err != nil {
+		return nil, err
 	}
 	if len(all) == 1 {
 		return all[0], nil
 	}
-	return all, nil
+	return and(all), nil
+}
+
+// joined parses next, then more of it after each sep.
+func (p *parser) joined(sep string, next func() (pattern, error)) ([]pattern, error) {
+	var out []pattern
+	for {
+		a, err := next()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+		if !p.eat(sep) {
+			return out, nil
+		}
+	}
 }
 
 func (p *parser) primary() (pattern, error) {
