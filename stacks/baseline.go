@@ -221,6 +221,6 @@ func (a *Account) addAudit(archive logarchive.Names, accountIDs []string, securi
 	a.Audit = au
 	a.Output("cloudtrail_arn", "This account's multi-region trail", au.TrailARN)
 	a.Output("cloudtrail_log_group_name", "Local CloudWatch copy of the trail", au.TrailLogGroup.Name)
-	a.Output("guardduty_detector_id", "GuardDuty detector", au.Detector.Id())
+	a.Output("guardduty_detector_id", "GuardDuty detector", au.Detector.Ref("id"))
 	return au.TrailLogGroup
 }

@@ -31,7 +31,7 @@ func (l *Landing) addFindings() {
 	}
 	for _, region := range cfg.WatchedRegions() {
 		b := sec.Audit.Regions[region]
-		admin := findings.AdminProps{Detector: b.Detector, Hub: b.SecurityHub, Organization: org, Members: members, Provider: sec.RegionProvider(region)}
+		admin := findings.AdminProps{Detector: &b.Detector, Hub: b.SecurityHub, Organization: org, Members: members, Provider: sec.RegionProvider(region)}
 		if region == cfg.Region {
 			admin.LinkedRegions = cfg.OtherWatchedRegions()
 		}
@@ -61,7 +61,7 @@ func (a *Account) acceptFindings(adminID string) {
 		b := a.Audit.Regions[region]
 		acc := findings.AcceptProps{AdminAccountID: adminID, Hub: b.SecurityHub, Provider: a.RegionProvider(region)}
 		if a.Spec.Email != "" { // GuardDuty invites by email
-			acc.Detector = b.Detector
+			acc.Detector = &b.Detector
 		}
 		if acc.Detector != nil || acc.Hub != nil {
 			findings.Accept(a.Stack, regional("findings-membership", region, a.Config.Region), acc)

@@ -12,6 +12,7 @@ import (
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/config"
+	"github.com/acme/landing-zone/internal/tf"
 )
 
 // Landing holds every stack's handles.
@@ -71,6 +72,7 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	if opts.Extend != nil {
 		opts.Extend(l)
 	}
+	tf.FlushRaw() // the raw resources (tf.RawScope) join their stacks
 	return l
 }
 

@@ -17,11 +17,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudtrail"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationaggregator"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorder"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamaccountpasswordpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3accountpublicaccessblock"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/kms"
@@ -106,13 +103,13 @@ type Audit struct {
 	TrailLogGroup *loggroup.Group
 	// Recorder, Detector and SecurityHub are the stack's region's (the
 	// home region's); Regions has every region's, the home region's too.
-	Recorder configconfigurationrecorder.ConfigConfigurationRecorder
-	Detector guarddutydetector.GuarddutyDetector
+	Recorder tf.Resource
+	Detector tf.Resource
 	Regions  map[string]*regionalbaseline.Baseline
 	// Aggregator is nil unless AggregateAccountIDs is set.
 	Aggregator configconfigurationaggregator.ConfigConfigurationAggregator
 	// SecurityHub is nil when DisableSecurityHub is set.
-	SecurityHub securityhubaccount.SecurityhubAccount
+	SecurityHub *tf.Resource
 }
 
 // TrailARN is the ARN of the trail New makes for Name in the account and

@@ -89,16 +89,15 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 	}
 	for _, r := range rules {
 		c := &configconfigrule.ConfigConfigRuleConfig{
-			Name:      tf.S(r.Name),
-			Source:    &configconfigrule.ConfigConfigRuleSource{Owner: tf.S("AWS"), SourceIdentifier: tf.S(r.Identifier)},
-			Tags:      tf.Name(r.Name),
-			DependsOn: &[]cdktf.ITerraformDependable{status},
+			Name:   tf.S(r.Name),
+			Source: &configconfigrule.ConfigConfigRuleSource{Owner: tf.S("AWS"), SourceIdentifier: tf.S(r.Identifier)},
+			Tags:   tf.Name(r.Name),
 		}
 		if r.Params != nil {
 			b, _ := json.Marshal(r.Params) // a string map always marshals, with sorted keys
 			c.InputParameters = tf.S(string(b))
 		}
-		configconfigrule.NewConfigConfigRule(s, tf.S("rule-"+r.Name), c)
+		tf.DependOn(configconfigrule.NewConfigConfigRule(s, tf.S("rule-"+r.Name), c), status.FQN())
 	}
 
 	if len(p.AggregateAccountIDs) > 0 {

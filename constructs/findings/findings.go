@@ -20,15 +20,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventtarget"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutyinviteaccepter"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutymember"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutyorganizationconfiguration"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubfindingaggregator"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubinviteaccepter"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubmember"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhuborganizationconfiguration"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/role"
@@ -243,10 +234,10 @@ type Member struct {
 // AdminProps configures the delegated administrator's side.
 type AdminProps struct {
 	// Detector is the administrator's GuardDuty detector. Required.
-	Detector guarddutydetector.GuarddutyDetector
+	Detector *tf.Resource
 	// Hub is the administrator's Security Hub. Default: nil, Security Hub
 	// is off: no members, no aggregator.
-	Hub securityhubaccount.SecurityhubAccount
+	Hub *tf.Resource
 	// Organization: the organization stack registers this account as the
 	// delegated administrator, so every organization account, existing and
 	// new, is enrolled by AWS Organizations. Default: false: Members are
@@ -267,49 +258,49 @@ type AdminProps struct {
 }
 
 // Admin makes the administrator's enrolment of members and Security Hub's
-// cross-region finding aggregator.
+// cross-region finding aggregator. Its resources are raw (tf.RawScope),
+// like the detectors and hubs they enroll: there are some per region.
 func Admin(scope constructs.Construct, id string, p AdminProps) {
 	if p.Detector == nil {
 		panic("findings.Admin: Detector is required (" + id + ")")
 	}
-	s := constructs.NewConstruct(scope, tf.S(id))
-	defer tf.UseProvider(s, p.Provider)
+	s := tf.RawScopeOf(scope).Child(id).Using(p.Provider)
 	if p.Organization {
-		guarddutyorganizationconfiguration.NewGuarddutyOrganizationConfiguration(s, tf.S("guardduty-organization"), &guarddutyorganizationconfiguration.GuarddutyOrganizationConfigurationConfig{
-			DetectorId: p.Detector.Id(), AutoEnableOrganizationMembers: tf.S("ALL"),
+		s.Add("aws_guardduty_organization_configuration", "guardduty-organization", map[string]any{
+			"detector_id": *p.Detector.Ref("id"), "auto_enable_organization_members": "ALL",
 		})
 	} else {
 		for _, m := range p.Members {
 			if m.Email == "" {
 				continue
 			}
-			guarddutymember.NewGuarddutyMember(s, tf.S("guardduty-member-"+m.AccountID), &guarddutymember.GuarddutyMemberConfig{
-				DetectorId: p.Detector.Id(), AccountId: tf.S(m.AccountID), Email: tf.S(m.Email), Invite: tf.B(true),
-				DisableEmailNotification: tf.B(true),
+			s.Add("aws_guardduty_member", "guardduty-member-"+m.AccountID, map[string]any{
+				"detector_id": *p.Detector.Ref("id"), "account_id": m.AccountID, "email": m.Email, "invite": true,
+				"disable_email_notification": true,
 			})
 		}
 	}
 	if p.Hub == nil {
 		return
 	}
-	after := &[]cdktf.ITerraformDependable{p.Hub}
+	after := []string{p.Hub.FQN()}
 	if p.Organization {
-		securityhuborganizationconfiguration.NewSecurityhubOrganizationConfiguration(s, tf.S("securityhub-organization"), &securityhuborganizationconfiguration.SecurityhubOrganizationConfigurationConfig{
+		s.Add("aws_securityhub_organization_configuration", "securityhub-organization", map[string]any{
 			// Each account's stack subscribes its own standards (audit);
 			// AWS's defaults would add the older CIS 1.2.
-			AutoEnable: tf.B(true), AutoEnableStandards: tf.S("NONE"), DependsOn: after,
+			"auto_enable": true, "auto_enable_standards": "NONE", "depends_on": after,
 		})
 	}
 	for _, m := range p.Members {
-		c := &securityhubmember.SecurityhubMemberConfig{AccountId: tf.S(m.AccountID), Invite: tf.B(!p.Organization), DependsOn: after}
+		body := map[string]any{"account_id": m.AccountID, "invite": !p.Organization, "depends_on": after}
 		if m.Email != "" {
-			c.Email = tf.S(m.Email)
+			body["email"] = m.Email
 		}
-		securityhubmember.NewSecurityhubMember(s, tf.S("securityhub-member-"+m.AccountID), c)
+		s.Add("aws_securityhub_member", "securityhub-member-"+m.AccountID, body)
 	}
 	if len(p.LinkedRegions) > 0 {
-		securityhubfindingaggregator.NewSecurityhubFindingAggregator(s, tf.S("securityhub-aggregator"), &securityhubfindingaggregator.SecurityhubFindingAggregatorConfig{
-			LinkingMode: tf.S("SPECIFIED_REGIONS"), SpecifiedRegions: tf.Strs(p.LinkedRegions...), DependsOn: after,
+		s.Add("aws_securityhub_finding_aggregator", "securityhub-aggregator", map[string]any{
+			"linking_mode": "SPECIFIED_REGIONS", "specified_regions": p.LinkedRegions, "depends_on": after,
 		})
 	}
 }
@@ -321,29 +312,29 @@ type AcceptProps struct {
 	AdminAccountID string
 	// Detector is the member's detector; nil leaves GuardDuty's invitation
 	// alone (the member has no email to be invited with). Default: nil.
-	Detector guarddutydetector.GuarddutyDetector
+	Detector *tf.Resource
 	// Hub is the member's Security Hub; nil when it is off. Default: nil.
-	Hub securityhubaccount.SecurityhubAccount
+	Hub *tf.Resource
 	// Provider is the AWS provider of the region of Detector and Hub.
 	// Default: nil, the stack's default provider (the home region).
 	Provider cdktf.TerraformProvider
 }
 
-// Accept accepts the administrator's invitations in the member account.
+// Accept accepts the administrator's invitations in the member account
+// (raw resources, like Admin's).
 func Accept(scope constructs.Construct, id string, p AcceptProps) {
 	if p.AdminAccountID == "" {
 		panic("findings.Accept: AdminAccountID is required (" + id + ")")
 	}
-	s := constructs.NewConstruct(scope, tf.S(id))
-	defer tf.UseProvider(s, p.Provider)
+	s := tf.RawScopeOf(scope).Child(id).Using(p.Provider)
 	if p.Detector != nil {
-		guarddutyinviteaccepter.NewGuarddutyInviteAccepter(s, tf.S("guardduty"), &guarddutyinviteaccepter.GuarddutyInviteAccepterConfig{
-			DetectorId: p.Detector.Id(), MasterAccountId: tf.S(p.AdminAccountID),
+		s.Add("aws_guardduty_invite_accepter", "guardduty", map[string]any{
+			"detector_id": *p.Detector.Ref("id"), "master_account_id": p.AdminAccountID,
 		})
 	}
 	if p.Hub != nil {
-		securityhubinviteaccepter.NewSecurityhubInviteAccepter(s, tf.S("securityhub"), &securityhubinviteaccepter.SecurityhubInviteAccepterConfig{
-			MasterId: tf.S(p.AdminAccountID), DependsOn: &[]cdktf.ITerraformDependable{p.Hub},
+		s.Add("aws_securityhub_invite_accepter", "securityhub", map[string]any{
+			"master_id": p.AdminAccountID, "depends_on": []string{p.Hub.FQN()},
 		})
 	}
 }

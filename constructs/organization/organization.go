@@ -239,7 +239,7 @@ func delegate(s constructs.Construct, admin string, provider cdktf.TerraformProv
 		Provider: provider, AdminAccountId: tf.S(admin), DependsOn: &after,
 	})
 	hub := regionalbaseline.SecurityHub(s, provider)
-	securityhuborganizationadminaccount.NewSecurityhubOrganizationAdminAccount(s, tf.S("securityhub-admin"), &securityhuborganizationadminaccount.SecurityhubOrganizationAdminAccountConfig{
-		Provider: provider, AdminAccountId: tf.S(admin), DependsOn: &[]cdktf.ITerraformDependable{after[0], hub},
-	})
+	tf.DependOn(securityhuborganizationadminaccount.NewSecurityhubOrganizationAdminAccount(s, tf.S("securityhub-admin"), &securityhuborganizationadminaccount.SecurityhubOrganizationAdminAccountConfig{
+		Provider: provider, AdminAccountId: tf.S(admin),
+	}), append(tf.DependsOn(after[0]), hub.FQN())...)
 }

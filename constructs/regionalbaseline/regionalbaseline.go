@@ -12,25 +12,18 @@
 // Config service-linked role and rules, the aggregator, the S3 account
 // public access block or the password policy (see audit, which also makes
 // the home region's instance). Entry point: New.
+//
+// Its resources are raw (tf.RawScope): written as Terraform JSON by Go, at
+// the addresses CDKTF would give them as constructs. There are about 20
+// per account and watched region, 1,900 in the example config, and as
+// jsii constructs they cost most of the synth time budget.
 package regionalbaseline
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/accessanalyzeranalyzer"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configaggregateauthorization"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorder"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorderstatus"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configdeliverychannel"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/defaultnetworkacl"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/defaultsecuritygroup"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/defaultvpc"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ebsencryptionbydefault"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetectorfeature"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubaccount"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securityhubstandardssubscription"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/acme/landing-zone/internal/awsenv"
 	"github.com/acme/landing-zone/internal/guardrails"
 	"github.com/acme/landing-zone/internal/tf"
 )
@@ -66,10 +59,10 @@ var Standards = map[string]string{
 }
 
 // Props configures the baseline of the enclosing stack's account in the
-// region of scope (tf.EnvOf; tf.InRegion makes a scope in another region).
+// region of scope (tf.EnvOf; tf.InRegion makes a scope in another *tf.RawScope).
 type Props struct {
 	// Name is "<prefix>-<account>"; it names the recorder, delivery
-	// channel and analyzer (names are per region). Required.
+	// channel and analyzer (names are per *tf.RawScope). Required.
 	Name string
 	// ConfigBucket is the logs account's AWS Config bucket, in the home
 	// region; Config delivers there from every region. Required.
@@ -100,16 +93,17 @@ type Props struct {
 	After []cdktf.ITerraformDependable
 }
 
-// Baseline is one region's baseline.
+// Baseline is one region's baseline: the addresses of what other
+// resources refer to or wait for.
 type Baseline struct {
 	Region   string
-	Detector guarddutydetector.GuarddutyDetector
-	Recorder configconfigurationrecorder.ConfigConfigurationRecorder
+	Detector tf.Resource
+	Recorder tf.Resource
 	// RecorderStatus is what Config rules must wait for.
-	RecorderStatus configconfigurationrecorderstatus.ConfigConfigurationRecorderStatus
+	RecorderStatus tf.Resource
 	// SecurityHub is nil when DisableSecurityHub is set.
-	SecurityHub securityhubaccount.SecurityhubAccount
-	Analyzer    accessanalyzeranalyzer.AccessanalyzerAnalyzer
+	SecurityHub *tf.Resource
+	Analyzer    tf.Resource
 }
 
 // New adds the baseline to scope itself, not under a new construct, so
@@ -120,113 +114,89 @@ func New(scope constructs.Construct, p Props) *Baseline {
 		panic("regionalbaseline.New: Name, ConfigBucket and ConfigRoleARN are required (" + *scope.Node().Path() + ")")
 	}
 	env := tf.EnvOf(scope)
+	r := tf.RawScopeOf(scope).Using(p.Provider)
 	b := &Baseline{Region: env.Region}
-	b.detector(scope, p)
-	b.recorder(scope, p)
+	b.detector(r)
+	b.recorder(r, env.Account, p)
 	if !p.DisableSecurityHub {
-		b.securityHub(scope, p)
+		hub := securityHub(r, env)
+		b.SecurityHub = &hub
 	}
-	b.Analyzer = accessanalyzeranalyzer.NewAccessanalyzerAnalyzer(scope, tf.S("access-analyzer"), &accessanalyzeranalyzer.AccessanalyzerAnalyzerConfig{
-		Provider:     p.Provider,
-		AnalyzerName: tf.S(p.Name),
-		Type:         tf.S("ACCOUNT"),
-		Tags:         tf.Name(p.Name),
+	b.Analyzer = r.Add("aws_accessanalyzer_analyzer", "access-analyzer", map[string]any{
+		"analyzer_name": p.Name, "type": "ACCOUNT", "tags": nameTag(p.Name),
 	})
-	ebsencryptionbydefault.NewEbsEncryptionByDefault(scope, tf.S("ebs-encryption"), &ebsencryptionbydefault.EbsEncryptionByDefaultConfig{
-		Provider: p.Provider,
-		Enabled:  tf.B(true),
-	})
+	r.Add("aws_ebs_encryption_by_default", "ebs-encryption", map[string]any{"enabled": true})
 	if !p.KeepDefaultVPC {
-		lockDefaultVPC(scope, p)
+		lockDefaultVPC(r, p)
 	}
 	return b
 }
 
+func nameTag(name string) map[string]any { return map[string]any{"Name": name} }
+
 // detector turns on GuardDuty with the Features.
-func (b *Baseline) detector(s constructs.Construct, p Props) {
-	b.Detector = guarddutydetector.NewGuarddutyDetector(s, tf.S("guardduty"), &guarddutydetector.GuarddutyDetectorConfig{
-		Provider:                   p.Provider,
-		Enable:                     tf.B(true),
-		FindingPublishingFrequency: tf.S(FindingFrequency),
+func (b *Baseline) detector(r *tf.RawScope) {
+	b.Detector = r.Add("aws_guardduty_detector", "guardduty", map[string]any{
+		"enable": true, "finding_publishing_frequency": FindingFrequency,
 	})
 	// Features rather than the detector's datasources block, which provider
 	// 5.x deprecates.
 	for _, f := range Features {
-		c := &guarddutydetectorfeature.GuarddutyDetectorFeatureConfig{
-			Provider: p.Provider, DetectorId: b.Detector.Id(), Name: tf.S(f.Name), Status: tf.S("ENABLED"),
-		}
+		body := map[string]any{"detector_id": *b.Detector.Ref("id"), "name": f.Name, "status": "ENABLED"}
 		if len(f.Agents) > 0 {
-			var agents []*guarddutydetectorfeature.GuarddutyDetectorFeatureAdditionalConfiguration
+			var agents []any
 			for _, a := range f.Agents {
-				agents = append(agents, &guarddutydetectorfeature.GuarddutyDetectorFeatureAdditionalConfiguration{Name: tf.S(a), Status: tf.S("ENABLED")})
+				agents = append(agents, map[string]any{"name": a, "status": "ENABLED"})
 			}
-			c.AdditionalConfiguration = &agents
+			body["additional_configuration"] = agents
 		}
-		guarddutydetectorfeature.NewGuarddutyDetectorFeature(s, tf.S("guardduty-"+f.Name), c)
+		r.Add("aws_guardduty_detector_feature", "guardduty-"+f.Name, body)
 	}
 }
 
 // recorder records every resource type (global ones only at home) and
 // delivers to the logs account.
-func (b *Baseline) recorder(s constructs.Construct, p Props) {
-	env := tf.EnvOf(s)
-	b.Recorder = configconfigurationrecorder.NewConfigConfigurationRecorder(s, tf.S("config-recorder"), &configconfigurationrecorder.ConfigConfigurationRecorderConfig{
-		Provider: p.Provider,
-		Name:     tf.S(p.Name),
-		RoleArn:  p.ConfigRoleARN,
-		RecordingGroup: &configconfigurationrecorder.ConfigConfigurationRecorderRecordingGroup{
-			AllSupported:               tf.B(true),
-			IncludeGlobalResourceTypes: tf.B(p.Home),
-		},
+func (b *Baseline) recorder(r *tf.RawScope, account string, p Props) {
+	b.Recorder = r.Add("aws_config_configuration_recorder", "config-recorder", map[string]any{
+		"name": p.Name, "role_arn": *p.ConfigRoleARN,
+		"recording_group": map[string]any{"all_supported": true, "include_global_resource_types": p.Home},
 	})
 	// No s3_kms_key_arn: the bucket's default encryption applies the
 	// archive key, and Config would store the alias ARN as given.
-	channel := configdeliverychannel.NewConfigDeliveryChannel(s, tf.S("config-channel"), &configdeliverychannel.ConfigDeliveryChannelConfig{
-		Provider:                   p.Provider,
-		Name:                       tf.S(p.Name),
-		S3BucketName:               tf.S(p.ConfigBucket),
-		SnapshotDeliveryProperties: &configdeliverychannel.ConfigDeliveryChannelSnapshotDeliveryProperties{DeliveryFrequency: tf.S("TwentyFour_Hours")},
-		DependsOn:                  dependsOn(p.After, b.Recorder),
+	channel := r.Add("aws_config_delivery_channel", "config-channel", map[string]any{
+		"name": p.Name, "s3_bucket_name": p.ConfigBucket,
+		"snapshot_delivery_properties": map[string]any{"delivery_frequency": "TwentyFour_Hours"},
+		"depends_on":                   append(tf.DependsOn(p.After...), b.Recorder.FQN()),
 	})
-	b.RecorderStatus = configconfigurationrecorderstatus.NewConfigConfigurationRecorderStatus(s, tf.S("config-recorder-status"), &configconfigurationrecorderstatus.ConfigConfigurationRecorderStatusConfig{
-		Provider:  p.Provider,
-		Name:      b.Recorder.Name(),
-		IsEnabled: tf.B(true),
-		DependsOn: &[]cdktf.ITerraformDependable{channel},
+	b.RecorderStatus = r.Add("aws_config_configuration_recorder_status", "config-recorder-status", map[string]any{
+		"name": *b.Recorder.Ref("name"), "is_enabled": true, "depends_on": []string{channel.FQN()},
 	})
-	if p.AggregatorAccountID != "" && p.AggregatorAccountID != env.Account {
+	if p.AggregatorAccountID != "" && p.AggregatorAccountID != account {
 		// The authorization lives in the source region and names the
 		// aggregator's region.
-		configaggregateauthorization.NewConfigAggregateAuthorization(s, tf.S("config-aggregator-authorization"), &configaggregateauthorization.ConfigAggregateAuthorizationConfig{
-			Provider:  p.Provider,
-			AccountId: tf.S(p.AggregatorAccountID),
-			Region:    tf.S(p.AggregatorRegion),
+		r.Add("aws_config_aggregate_authorization", "config-aggregator-authorization", map[string]any{
+			"account_id": p.AggregatorAccountID, "region": p.AggregatorRegion,
 		})
 	}
-}
-
-func (b *Baseline) securityHub(s constructs.Construct, p Props) {
-	b.SecurityHub = SecurityHub(s, p.Provider)
 }
 
 // SecurityHub turns Security Hub on in scope's region, through provider
 // (nil: the stack's default), subscribed to Standards. The organization
 // stack uses it for the management account, whose Security Hub must be on
 // before it designates the delegated administrator in that region.
-func SecurityHub(s constructs.Construct, provider cdktf.TerraformProvider) securityhubaccount.SecurityhubAccount {
-	env := tf.EnvOf(s)
-	hub := securityhubaccount.NewSecurityhubAccount(s, tf.S("securityhub"), &securityhubaccount.SecurityhubAccountConfig{
-		Provider: provider,
+func SecurityHub(s constructs.Construct, provider cdktf.TerraformProvider) tf.Resource {
+	return securityHub(tf.RawScopeOf(s).Using(provider), tf.EnvOf(s))
+}
+
+func securityHub(r *tf.RawScope, env awsenv.Env) tf.Resource {
+	hub := r.Add("aws_securityhub_account", "securityhub", map[string]any{
 		// The defaults include the older CIS 1.2; subscribe explicitly.
-		EnableDefaultStandards:  tf.B(false),
-		AutoEnableControls:      tf.B(true),
-		ControlFindingGenerator: tf.S("SECURITY_CONTROL"),
+		"enable_default_standards": false, "auto_enable_controls": true,
+		"control_finding_generator": "SECURITY_CONTROL",
 	})
 	for _, name := range []string{"cis", "fsbp"} {
-		securityhubstandardssubscription.NewSecurityhubStandardsSubscription(s, tf.S("securityhub-"+name), &securityhubstandardssubscription.SecurityhubStandardsSubscriptionConfig{
-			Provider:     provider,
-			StandardsArn: tf.S(env.Partition.ARN("securityhub", env.Region, "", Standards[name])),
-			DependsOn:    &[]cdktf.ITerraformDependable{hub},
+		r.Add("aws_securityhub_standards_subscription", "securityhub-"+name, map[string]any{
+			"standards_arn": env.Partition.ARN("securityhub", env.Region, "", Standards[name]), "depends_on": []string{hub.FQN()},
 		})
 	}
 	return hub
@@ -240,29 +210,20 @@ func SecurityHub(s constructs.Construct, provider cdktf.TerraformProvider) secur
 // plan time); where it was deleted, AWS recreates it, locked. Emptying
 // the security group (CIS 5.4, Security Hub EC2.2) and the network ACL
 // leaves it inert.
-func lockDefaultVPC(s constructs.Construct, p Props) {
-	vpc := defaultvpc.NewDefaultVpc(s, tf.S("default-vpc"), &defaultvpc.DefaultVpcConfig{
-		Provider: p.Provider,
-		Tags:     tf.Name(p.Name + "-default-vpc-locked"),
+func lockDefaultVPC(r *tf.RawScope, p Props) {
+	vpc := r.Add("aws_default_vpc", "default-vpc", map[string]any{
+		"tags": nameTag(p.Name + "-default-vpc-locked"),
+		"//": guardrails.RawScanWaiver("AWS-0101",
+			"adopted only to lock it: its security group and network ACL are emptied below and nothing is created in it"),
 	})
-	guardrails.WaiveScan(vpc, "AWS-0101",
-		"adopted only to lock it: its security group and network ACL are emptied below and nothing is created in it")
-	defaultsecuritygroup.NewDefaultSecurityGroup(s, tf.S("default-vpc-sg"), &defaultsecuritygroup.DefaultSecurityGroupConfig{
-		Provider: p.Provider,
-		VpcId:    vpc.Id(),
-		Tags:     tf.Name(p.Name + "-default-vpc-no-rules"),
+	r.Add("aws_default_security_group", "default-vpc-sg", map[string]any{
+		"vpc_id": *vpc.Ref("id"), "tags": nameTag(p.Name + "-default-vpc-no-rules"),
 	})
-	defaultnetworkacl.NewDefaultNetworkAcl(s, tf.S("default-vpc-nacl"), &defaultnetworkacl.DefaultNetworkAclConfig{
-		Provider:            p.Provider,
-		DefaultNetworkAclId: vpc.DefaultNetworkAclId(),
-		Tags:                tf.Name(p.Name + "-default-vpc-no-rules"),
+	r.Add("aws_default_network_acl", "default-vpc-nacl", map[string]any{
+		"default_network_acl_id": *vpc.Ref("default_network_acl_id"),
+		"tags":                   nameTag(p.Name + "-default-vpc-no-rules"),
 		// The default subnets stay associated; listing them would need a
 		// lookup.
-		Lifecycle: &cdktf.TerraformResourceLifecycle{IgnoreChanges: &[]*string{tf.S("subnet_ids")}},
+		"lifecycle": map[string]any{"ignore_changes": []string{"subnet_ids"}},
 	})
-}
-
-func dependsOn(after []cdktf.ITerraformDependable, more ...cdktf.ITerraformDependable) *[]cdktf.ITerraformDependable {
-	all := append(append([]cdktf.ITerraformDependable{}, after...), more...)
-	return &all
 }

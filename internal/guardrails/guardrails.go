@@ -241,3 +241,12 @@ func WaiveScan(r cdktf.TerraformResource, id, reason string) {
 	}
 	r.AddOverride(tf.S("//.scan_waivers."+id), tf.S(reason))
 }
+
+// RawScanWaiver is WaiveScan for a raw resource (tf.RawScope): the "//"
+// entry of its body.
+func RawScanWaiver(id, reason string) map[string]any {
+	if id == "" || reason == "" {
+		panic("guardrails.RawScanWaiver: a finding ID and a reason are required")
+	}
+	return map[string]any{"scan_waivers": map[string]any{id: reason}}
+}
