@@ -84,6 +84,8 @@ type Account struct {
 	// Audit is the account's security baseline (addBaseline).
 	Audit  *audit.Audit
 	logKey *kms.Key
+	// regions are the providers RegionProvider made, by region.
+	regions map[string]provider.AwsProvider
 }
 
 type backendKind int
@@ -134,12 +136,15 @@ func (a *Account) RegionProvider(region string) provider.AwsProvider {
 	if region == a.Config.Region {
 		return nil
 	}
-	id := "aws-" + region // the same construct as regionProvider's
-	if p, ok := a.Stack.Node().TryFindChild(tf.S(id)).(provider.AwsProvider); ok && p != nil {
+	if p := a.regions[region]; p != nil {
 		return p
 	}
-	p := a.newProvider(id, region, a.Spec, a.Chain.Default)
+	if a.regions == nil {
+		a.regions = map[string]provider.AwsProvider{}
+	}
+	p := a.newProvider("aws-"+region, region, a.Spec, a.Chain.Default)
 	p.SetRegion(tf.S(region))
+	a.regions[region] = p
 	return p
 }
 

@@ -43,6 +43,7 @@ type Network struct {
 // CI pushes to the registry of shared services.
 func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	l := &Landing{}
+	tf.DiscardRaw()
 	for _, name := range cfg.AccountNames() {
 		l.Bootstrap = append(l.Bootstrap, NewBootstrap(app, cfg, name, opts))
 	}

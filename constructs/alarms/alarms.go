@@ -10,13 +10,14 @@ package alarms
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchmetricalarm"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/internal/awsenv"
@@ -46,6 +47,11 @@ type TopicsProps struct {
 	Prefix string
 	// Emails and Webhooks (HTTPS) subscribe to both topics. Default: none.
 	Emails, Webhooks []string
+	// Provider is the AWS provider of scope's region, which the alarms
+	// (raw resources) are made through. The topics are constructs: the
+	// caller sets their provider (tf.UseProvider). Default: nil, the
+	// stack's default provider.
+	Provider cdktf.TerraformProvider
 }
 
 // Topics are the account's alarm topics.
@@ -55,7 +61,12 @@ type Topics struct {
 	CriticalARN, WarningARN *string
 	Key                     *kms.Key
 	scope                   constructs.Construct
+	provider                cdktf.TerraformProvider
 }
+
+// Provider is the provider the topics' region's raw resources are made
+// through (TopicsProps.Provider).
+func (t *Topics) Provider() cdktf.TerraformProvider { return t.provider }
 
 // NewTopics creates the key, the two topics and their subscriptions.
 func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
@@ -66,7 +77,7 @@ func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
 		Statements: []iam.Statement{iam.Allow("PublishersEncrypt", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
 			For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", env.Account)},
 	})
-	t := &Topics{Key: key, scope: s}
+	t := &Topics{Key: key, scope: s, provider: p.Provider}
 	t.CriticalARN = topic(s, "critical", env, p, key)
 	t.WarningARN = topic(s, "warning", env, p, key)
 	return t
@@ -140,13 +151,14 @@ type Metric struct {
 }
 
 // Add creates the alarm, notifying its topic on alarm and on recovery.
+// Alarms are raw resources (tf.RawScope): an account has dozens.
 func (t *Topics) Add(scope constructs.Construct, a Alarm) {
 	if a.TreatMissing == "" || a.Name == "" {
 		panic("alarms.Add: Name and TreatMissing are required (" + a.ID + ")")
 	}
-	topic := t.WarningARN
+	topic := *t.WarningARN
 	if a.Severity == Critical {
-		topic = t.CriticalARN
+		topic = *t.CriticalARN
 	}
 	if a.Period == 0 {
 		a.Period = 300
@@ -157,45 +169,46 @@ func (t *Topics) Add(scope constructs.Construct, a Alarm) {
 	if a.Breaching == 0 {
 		a.Breaching = a.Periods
 	}
-	c := &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
-		AlarmName: tf.S(a.Name), AlarmDescription: tf.S(a.Description),
-		ComparisonOperator: tf.S(a.Comparison), Threshold: tf.N(a.Threshold),
-		EvaluationPeriods: tf.N(a.Periods), DatapointsToAlarm: tf.N(a.Breaching),
-		TreatMissingData: tf.S(a.TreatMissing),
-		AlarmActions:     tf.Ptrs(topic), OkActions: tf.Ptrs(topic),
-		Tags: tf.Name(a.Name),
+	body := map[string]any{
+		"alarm_name": a.Name, "alarm_description": a.Description,
+		"comparison_operator": a.Comparison, "threshold": a.Threshold,
+		"evaluation_periods": a.Periods, "datapoints_to_alarm": a.Breaching,
+		"treat_missing_data": a.TreatMissing,
+		"alarm_actions":      []string{topic}, "ok_actions": []string{topic},
+		"tags": map[string]any{"Name": a.Name},
 	}
 	if a.Expression != "" {
-		c.MetricQuery = metricQuery(a)
+		body["metric_query"] = metricQuery(a)
 	} else {
-		c.Namespace, c.MetricName, c.Period, c.Dimensions = tf.S(a.Namespace), tf.S(a.Metric), tf.N(a.Period), &a.Dimensions
+		body["namespace"], body["metric_name"], body["period"], body["dimensions"] = a.Namespace, a.Metric, a.Period, dimensions(a.Dimensions)
 		if len(a.Statistic) > 1 && a.Statistic[0] == 'p' {
-			c.ExtendedStatistic = tf.S(a.Statistic)
+			body["extended_statistic"] = a.Statistic
 		} else {
-			c.Statistic = tf.S(a.Statistic)
+			body["statistic"] = a.Statistic
 		}
 	}
-	cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, tf.S(a.ID), c)
+	tf.RawScopeOf(scope).Using(t.provider).Add("aws_cloudwatch_metric_alarm", a.ID, body)
 }
 
-func metricQuery(a Alarm) *[]*cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery {
-	q := []*cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery{{
-		Id: tf.S("e1"), Expression: tf.S(a.Expression), Label: tf.S(a.Name), ReturnData: tf.B(true),
-	}}
-	ids := make([]string, 0, len(a.Metrics))
-	for id := range a.Metrics {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+func metricQuery(a Alarm) []any {
+	q := []any{map[string]any{"id": "e1", "expression": a.Expression, "label": a.Name, "return_data": true}}
+	for _, id := range slices.Sorted(maps.Keys(a.Metrics)) {
 		m := a.Metrics[id]
-		dims := m.Dimensions
-		q = append(q, &cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQuery{
-			Id: tf.S(id),
-			Metric: &cloudwatchmetricalarm.CloudwatchMetricAlarmMetricQueryMetric{
-				Namespace: tf.S(m.Namespace), MetricName: tf.S(m.Name), Stat: tf.S(m.Statistic), Period: tf.N(a.Period), Dimensions: &dims,
-			},
-		})
+		q = append(q, map[string]any{"id": id, "metric": map[string]any{
+			"namespace": m.Namespace, "metric_name": m.Name, "stat": m.Statistic, "period": a.Period,
+			"dimensions": dimensions(m.Dimensions),
+		}})
 	}
-	return &q
+	return q
+}
+
+// dimensions is always an object, empty if need be, as CDKTF wrote it.
+func dimensions(d map[string]*string) map[string]any {
+	out := map[string]any{}
+	for k, v := range d {
+		if v != nil {
+			out[k] = *v
+		}
+	}
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationaggregator"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamservicelinkedrole"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -56,24 +55,27 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 	slr := iamservicelinkedrole.NewIamServiceLinkedRole(s, tf.S("config-role"), &iamservicelinkedrole.IamServiceLinkedRoleConfig{
 		AwsServiceName: tf.S(configSLR),
 	})
-	regional := func(scope constructs.Construct, provider cdktf.TerraformProvider, home bool) *regionalbaseline.Baseline {
-		return regionalbaseline.New(scope, regionalbaseline.Props{
+	props := func(provider cdktf.TerraformProvider, home bool) regionalbaseline.Props {
+		return regionalbaseline.Props{
 			Name: p.Name, ConfigBucket: p.Archive.ConfigBucket, ConfigRoleARN: slr.Arn(),
 			Provider: provider, Home: home, DisableSecurityHub: p.DisableSecurityHub,
 			AggregatorAccountID: p.AggregatorAccountID, AggregatorRegion: env.Region,
 			KeepDefaultVPC: p.KeepDefaultVPC, After: p.After,
-		})
+		}
 	}
 	// The stack's region's resources are the construct's own children, at
 	// the addresses they had before the baseline covered other regions.
-	home := regional(s, nil, !p.SecondaryRegion)
+	home := regionalbaseline.New(s, props(nil, !p.SecondaryRegion))
 	a.Regions = map[string]*regionalbaseline.Baseline{env.Region: home}
 	a.Recorder, a.Detector, a.SecurityHub = home.Recorder, home.Detector, home.SecurityHub
+	raw := tf.RawScopeOf(s)
 	for _, r := range p.Regions {
 		if r.Name == env.Region || a.Regions[r.Name] != nil || r.Provider == nil {
 			panic("audit.New: Regions must be other regions than the stack's, each once, each with its provider (" + r.Name + ")")
 		}
-		a.Regions[r.Name] = regional(tf.InRegion(s, "region-"+r.Name, r.Name), r.Provider, false)
+		// Under "region-<name>", where a construct of that name put them
+		// before they were raw (tf.InRegion).
+		a.Regions[r.Name] = regionalbaseline.NewIn(raw.Child("region-"+r.Name), awsenv.New(env.Account, r.Name), props(r.Provider, false))
 	}
 	status := home.RecorderStatus
 
@@ -87,17 +89,19 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 			"MaxPasswordAge":          strconv.Itoa(pp.MaxAgeDays),
 		}})
 	}
+	// Raw, like the baseline they need: an account has a dozen.
 	for _, r := range rules {
-		c := &configconfigrule.ConfigConfigRuleConfig{
-			Name:   tf.S(r.Name),
-			Source: &configconfigrule.ConfigConfigRuleSource{Owner: tf.S("AWS"), SourceIdentifier: tf.S(r.Identifier)},
-			Tags:   tf.Name(r.Name),
+		body := map[string]any{
+			"name":       r.Name,
+			"source":     map[string]any{"owner": "AWS", "source_identifier": r.Identifier},
+			"tags":       map[string]any{"Name": r.Name},
+			"depends_on": []string{status.FQN()},
 		}
 		if r.Params != nil {
 			b, _ := json.Marshal(r.Params) // a string map always marshals, with sorted keys
-			c.InputParameters = tf.S(string(b))
+			body["input_parameters"] = string(b)
 		}
-		tf.DependOn(configconfigrule.NewConfigConfigRule(s, tf.S("rule-"+r.Name), c), status.FQN())
+		raw.Add("aws_config_config_rule", "rule-"+r.Name, body)
 	}
 
 	if len(p.AggregateAccountIDs) > 0 {

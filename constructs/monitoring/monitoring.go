@@ -16,7 +16,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventtarget"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogmetricfilter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53healthcheck"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -369,12 +368,11 @@ func (w *Watcher) OrganizationsChanges(logGroup string, after cdktf.ITerraformDe
 
 func (w *Watcher) cisFilter(c cisCheck, logGroup string, after cdktf.ITerraformDependable) {
 	metric := w.prefix + "-" + c.id
-	cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(w.scope, tf.S("cis-filter-"+c.id), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
-		Name: tf.S(metric), LogGroupName: tf.S(logGroup), Pattern: tf.S(c.pattern),
-		MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
-			Name: tf.S(metric), Namespace: tf.S(CISNamespace), Value: tf.S("1"), DefaultValue: tf.S("0"),
-		},
-		DependsOn: &[]cdktf.ITerraformDependable{after},
+	// Raw, like the alarms: an account has a dozen.
+	tf.RawScopeOf(w.scope).Using(w.topics.Provider()).Add("aws_cloudwatch_log_metric_filter", "cis-filter-"+c.id, map[string]any{
+		"name": metric, "log_group_name": logGroup, "pattern": c.pattern,
+		"metric_transformation": map[string]any{"name": metric, "namespace": CISNamespace, "value": "1", "default_value": "0"},
+		"depends_on":            tf.DependsOn(after),
 	})
 	w.add(alarms.Alarm{ID: "cis-" + c.id, Description: "CIS: " + c.desc,
 		Namespace: CISNamespace, Metric: metric, Statistic: "Sum", Period: 300, Periods: 1,

@@ -110,11 +110,17 @@ type Baseline struct {
 // that the home region's resources keep the addresses they had when audit
 // made them (the resource IDs below are those).
 func New(scope constructs.Construct, p Props) *Baseline {
+	return NewIn(tf.RawScopeOf(scope), tf.EnvOf(scope), p)
+}
+
+// NewIn adds the baseline at raw scope s, which need not be a construct
+// (audit names each other region's by one), for env's account and
+// region. p.Provider must be that region's.
+func NewIn(s *tf.RawScope, env awsenv.Env, p Props) *Baseline {
 	if p.Name == "" || p.ConfigBucket == "" || p.ConfigRoleARN == nil {
-		panic("regionalbaseline.New: Name, ConfigBucket and ConfigRoleARN are required (" + *scope.Node().Path() + ")")
+		panic("regionalbaseline.New: Name, ConfigBucket and ConfigRoleARN are required (" + p.Name + " in " + env.Region + ")")
 	}
-	env := tf.EnvOf(scope)
-	r := tf.RawScopeOf(scope).Using(p.Provider)
+	r := s.Using(p.Provider)
 	b := &Baseline{Region: env.Region}
 	b.detector(r)
 	b.recorder(r, env.Account, p)

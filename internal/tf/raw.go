@@ -51,15 +51,29 @@ type rawWriter struct {
 // name. FlushRaw empties it; stacks.Build flushes before it returns.
 var writers = map[string]*rawWriter{}
 
+// scopes caches RawScopeOf: a construct's path never changes, and reading
+// it is a jsii round trip.
+var scopes = map[constructs.Construct]*RawScope{}
+
+// providers caches the providers' names ("aws.<alias>") likewise.
+var providers = map[cdktf.TerraformProvider]string{}
+
+// addresses caches DependsOn's answers likewise.
+var addresses = map[cdktf.ITerraformDependable]string{}
+
 // RawScopeOf returns the raw scope at scope's place in the tree.
 func RawScopeOf(scope constructs.Construct) *RawScope {
+	if s := scopes[scope]; s != nil {
+		return s
+	}
 	parts := strings.Split(*scope.Node().Path(), "/")
 	w := writers[parts[0]]
 	if w == nil {
 		w = &rawWriter{stack: cdktf.TerraformStack_Of(scope), name: parts[0], resources: map[string]map[string]any{}}
 		writers[parts[0]] = w
 	}
-	return &RawScope{w: w, path: parts[1:]}
+	scopes[scope] = &RawScope{w: w, path: parts[1:]}
+	return scopes[scope]
 }
 
 // Child is the raw scope of a construct named id under s, which need not
@@ -75,7 +89,10 @@ func (s *RawScope) Using(p cdktf.TerraformProvider) *RawScope {
 	c := *s
 	c.provider = ""
 	if p != nil {
-		c.provider = *p.Fqn()
+		if providers[p] == "" {
+			providers[p] = *p.Fqn()
+		}
+		c.provider = providers[p]
 	}
 	return &c
 }
@@ -121,7 +138,17 @@ func FlushRaw() {
 			w.stack.AddOverride(S("resource."+typ), w.resources[typ])
 		}
 	}
+	DiscardRaw()
+}
+
+// DiscardRaw forgets raw resources not flushed: those of a build that
+// failed. stacks.Build calls it first, so that a stack of a new app never
+// takes the place of an old one of the same name.
+func DiscardRaw() {
 	clear(writers)
+	clear(scopes)
+	clear(providers)
+	clear(addresses)
 }
 
 // DependsOn lists the addresses of resources rs, as a raw resource's
@@ -130,11 +157,14 @@ func FlushRaw() {
 func DependsOn(rs ...cdktf.ITerraformDependable) []string {
 	out := make([]string, 0, len(rs))
 	for _, d := range rs {
-		r, ok := d.(cdktf.TerraformResource)
-		if !ok {
-			panic("tf.DependsOn: a raw resource can wait for resources only")
+		if addresses[d] == "" {
+			r, ok := d.(cdktf.TerraformResource)
+			if !ok {
+				panic("tf.DependsOn: a raw resource can wait for resources only")
+			}
+			addresses[d] = *r.TerraformResourceType() + "." + *r.FriendlyUniqueId()
 		}
-		out = append(out, *r.TerraformResourceType()+"."+*r.FriendlyUniqueId())
+		out = append(out, addresses[d])
 	}
 	return out
 }
