@@ -2,8 +2,9 @@
 //
 // Most of a stock CDKTF Go synth is spent in jsii's Node process: requiring
 // all ~2,000 modules of the AWS provider, parsing its 114 MB type assembly,
-// relaying every call through a second Node process, and formatting
-// messages and stack traces nobody reads. preload.js, preloaded into that
+// relaying every call through a second Node process, formatting
+// messages and stack traces nobody reads, and running `terraform version`
+// anew for every stack with moved blocks. preload.js, preloaded into that
 // process, removes each of these costs (its header lists them) and falls
 // back to the normal load, with one warning line, wherever the code it
 // changes has another shape. The output is byte-identical either way. It
@@ -73,7 +74,7 @@ func Enable() {
 
 // Speedups name the parts of preload.js that make synth faster, as
 // LZ_FASTLOAD_SKIP and LZ_FASTLOAD_DEBUG name them.
-var Speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces"}
+var Speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces", "version-once"}
 
 // Parts are all of preload.js's parts: the speed-ups and is-array, which
 // only keeps a deprecation warning away.

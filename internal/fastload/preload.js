@@ -23,6 +23,12 @@
 //                 assertion holds: format it only when it fails.
 //   stack-traces  cdktf formats a full stack trace for every token, used
 //                 only in error messages: format it when it is read.
+//   version-once  cdktf runs `terraform version` (execSync, ~70 ms) once
+//                 per stack with moved blocks, to check each stack's
+//                 constraint: run it once per command, working directory
+//                 and environment, and check every constraint against that
+//                 output. A failure is not kept: the next check runs the
+//                 command again and reports its own error, as before.
 //   is-array      cdktf calls util.isArray, which Node 22 reports as
 //                 deprecated on every synth (a warning no user can act on):
 //                 call Array.isArray, the function it stands for.
@@ -362,6 +368,42 @@ const STACK_TRACE = {
 // Assigning stack up front would read it back formatted at once.
 const STACK_OBJECT = { name: 'stack-traces', from: 'const object = { stack: "" };', to: 'const object = {};' };
 
+// --- version once --------------------------------------------------------------
+
+// The edited validation reads the command's output through the global this
+// key names.
+const VERSION_KEY = 'landing-zone.fastload.version-output';
+
+// The binary a version command runs does not change during a synth, but
+// which one it is may depend on the working directory (tfenv reads
+// .terraform-version) and the environment (PATH, TFENV_TERRAFORM_VERSION):
+// they are part of the key. Only output is kept: a command that fails
+// throws to its validation, which reports the error as before, and the next
+// validation runs it again and reports its own error, exactly as without
+// this part.
+const versionOutputs = new Map();
+
+function versionOutput(command, run) {
+  const key = JSON.stringify([command, process.cwd(), Object.entries(process.env)]);
+  let output = versionOutputs.get(key);
+  if (output === undefined) {
+    output = run();
+    versionOutputs.set(key, output);
+    note(`version-once: ran ${JSON.stringify(command)}`);
+  }
+  return output;
+}
+
+const VERSION_ONCE = {
+  name: 'version-once',
+  from: `const versionOfCommand = (0, child_process_1.execSync)(this.versionCommand, {
+                stdio: "pipe",
+            }).toString();`,
+  to: `const versionOfCommand = globalThis[Symbol.for(${JSON.stringify(VERSION_KEY)})](this.versionCommand, () => (0, child_process_1.execSync)(this.versionCommand, {
+                stdio: "pipe",
+            }).toString());`,
+};
+
 // --- is-array -----------------------------------------------------------------
 
 const IS_ARRAY = { name: 'is-array', from: '!(0, util_2.isArray)(object) &&', to: '!Array.isArray(object) &&' };
@@ -447,6 +489,10 @@ const SPEEDUPS = [
     load: editing(() => [STACK_OBJECT, STACK_TRACE]),
   },
   { applies: (f) => on('is-array') && inPackage(f, 'cdktf', 'terraform-output.js'), load: editing(() => [IS_ARRAY]) },
+  {
+    applies: (f) => on('version-once') && inPackage(f, 'cdktf', path.join('validations', 'validate-binary-version.js')),
+    load: editing(() => [VERSION_ONCE]),
+  },
 ];
 
 const installed = Symbol.for('landing-zone.fastload');
@@ -454,6 +500,7 @@ const installed = Symbol.for('landing-zone.fastload');
 if (!globalThis[installed] && !['0', 'false'].includes(process.env.LZ_FASTLOAD)) {
   globalThis[installed] = true;
   globalThis[Symbol.for(ASSEMBLY_KEY)] = loadAssembly;
+  globalThis[Symbol.for(VERSION_KEY)] = versionOutput;
   const compile = Module._extensions['.js'];
   Module._extensions['.js'] = function (module, filename) {
     const speedup = SPEEDUPS.find((s) => s.applies(filename));

@@ -195,3 +195,112 @@ func TestCloseDropsOnlyTheFalseAlarm(t *testing.T) {
 		t.Errorf("passed through %q", got)
 	}
 }
+
+// A synth of three stacks, each with a moved block, with the real cdktf:
+// each stack adds a check of terraform's version (>=1.5).
+const movedProbe = `
+const { App, TerraformStack, TerraformResource } = require(process.argv[1]);
+const app = new App({ outdir: process.argv[2] });
+for (const name of ["a", "b", "c"]) {
+  const stack = new TerraformStack(app, name);
+  new TerraformResource(stack, "r", { terraformResourceType: "null_resource" }).moveFromId("null_resource.old");
+}
+try {
+  app.synth();
+  console.log(JSON.stringify({ ok: true }));
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, message: e.message }));
+}
+`
+
+// fakeTerraform puts first on PATH a terraform that logs each run to the
+// returned file and prints version, or fails when version is "fail"; it
+// returns that PATH and the log.
+func fakeTerraform(t *testing.T, version string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "runs.log")
+	write(t, filepath.Join(dir, "terraform"), "#!/bin/sh\necho \"$@\" >>"+log+"\necho 'Terraform v"+version+"'\necho 'on linux_amd64'\n"+
+		"[ "+version+" = fail ] && { echo broken >&2; exit 1; }\nexit 0\n")
+	if err := os.Chmod(filepath.Join(dir, "terraform"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), log
+}
+
+func TestVersionOnceRunsTerraformOncePerSynth(t *testing.T) {
+	cdktf, err := filepath.Abs("../../node_modules/cdktf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cdktf); err != nil {
+		t.Skip("no node_modules/cdktf: run make deps")
+	}
+	type result struct {
+		OK      bool
+		Message string
+	}
+	synth := func(version, skip string) (result, int, string) {
+		path, log := fakeTerraform(t, version)
+		out, stderr := node(t, "", []string{path, "TERRAFORM_BINARY_NAME=", "LZ_FASTLOAD_SKIP=" + skip},
+			"-e", movedProbe, cdktf, t.TempDir())
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s\n%s", err, out, stderr)
+		}
+		runs, _ := os.ReadFile(log)
+		if strings.Trim(strings.ReplaceAll(string(runs), "version\n", ""), "\n") != "" {
+			t.Errorf("terraform ran with other arguments than version:\n%s", runs)
+		}
+		return r, strings.Count(string(runs), "\n"), stderr
+	}
+
+	r, runs, stderr := synth("1.11.0", "version-once")
+	if !r.OK || runs != 3 {
+		t.Fatalf("without version-once: synth ok %v (%s), %d runs of terraform version, want ok and 3", r.OK, r.Message, runs)
+	}
+	r, runs, stderr = synth("1.11.0", "")
+	if !strings.Contains(stderr, "version-once: ") || strings.Contains(stderr, " is off") {
+		t.Fatalf("version-once did not apply to the real file:\n%s", stderr)
+	}
+	if !r.OK || runs != 1 {
+		t.Errorf("with version-once: synth ok %v (%s), %d runs of terraform version, want ok and 1", r.OK, r.Message, runs)
+	}
+
+	// Each stack's constraint is still checked against the version, and
+	// fails the synth with cdktf's own message.
+	off, _, _ := synth("1.4.6", "version-once")
+	on, runs, _ := synth("1.4.6", "")
+	const want = "terraform version 1.4.6 is lower than the required version >=1.5 for this construct."
+	if on.OK || !strings.Contains(on.Message, want) || on.Message != off.Message || runs != 1 {
+		t.Errorf("terraform 1.4.6 with version-once: ok %v, %d runs, message:\n%s\nwant the synth to fail as without it:\n%s",
+			on.OK, runs, on.Message, off.Message)
+	}
+
+	// A failing terraform fails the synth (at the first stack) with the
+	// same message.
+	off, offRuns, _ := synth("fail", "version-once")
+	on, runs, _ = synth("fail", "")
+	const failed = "Could not determine version of terraform, terraform version failed: Error: Command failed: terraform version\nbroken"
+	if on.OK || !strings.Contains(on.Message, failed) || on.Message != off.Message || runs != offRuns {
+		t.Errorf("failing terraform with version-once: ok %v, %d runs (%d without), message:\n%s\nwant the synth to fail as without it:\n%s",
+			on.OK, runs, offRuns, on.Message, off.Message)
+	}
+
+	// A failure is not kept: each check runs terraform again and reports
+	// its own error, as without version-once.
+	path, log := fakeTerraform(t, "fail")
+	out, _ := node(t, "", []string{path, "TERRAFORM_BINARY_NAME="}, "-e", `
+const { ValidateTerraformVersion } = require(process.argv[1] + "/lib/validations/validate-terraform-version");
+console.log(JSON.stringify([new ValidateTerraformVersion(">=1.5").validate(), new ValidateTerraformVersion(">=1.2").validate()]));
+`, cdktf)
+	var errs [][]string
+	if err := json.Unmarshal([]byte(out), &errs); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	logged, _ := os.ReadFile(log)
+	if n := strings.Count(string(logged), "\n"); n != 2 || len(errs) != 2 || len(errs[0]) != 1 || len(errs[1]) != 1 ||
+		!strings.Contains(errs[0][0], failed) || errs[0][0] != errs[1][0] {
+		t.Errorf("two checks with a failing terraform: %d runs (want 2), errors %s", n, out)
+	}
+}
