@@ -3,8 +3,10 @@
 // Most of a stock CDKTF Go synth is spent in jsii's Node process: requiring
 // all ~2,000 modules of the AWS provider, parsing its 114 MB type assembly,
 // relaying every call through a second Node process, formatting
-// messages and stack traces nobody reads, and running `terraform version`
-// anew for every stack with moved blocks. preload.js, preloaded into that
+// messages and stack traces nobody reads, running `terraform version`
+// anew for every stack with moved blocks, and resolving every stack twice
+// to find references between stacks, which the landing zone refuses
+// (no-prepare: such a reference fails the synth, naming it). preload.js, preloaded into that
 // process, removes each of these costs (its header lists them) and falls
 // back to the normal load, with one warning line, wherever the code it
 // changes has another shape. The output is byte-identical either way. It
@@ -74,7 +76,7 @@ func Enable() {
 
 // Speedups name the parts of preload.js that make synth faster, as
 // LZ_FASTLOAD_SKIP and LZ_FASTLOAD_DEBUG name them.
-var Speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces", "version-once"}
+var Speedups = []string{"lazy-index", "lazy-types", "one-process", "kernel", "stack-traces", "version-once", "no-prepare"}
 
 // Parts are all of preload.js's parts: the speed-ups and is-array, which
 // only keeps a deprecation warning away.

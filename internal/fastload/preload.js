@@ -29,6 +29,15 @@
 //                 and environment, and check every constraint against that
 //                 output. A failure is not kept: the next check runs the
 //                 command again and reports its own error, as before.
+//   no-prepare    cdktf resolves every element of every stack twice: a
+//                 "preparing" pass, whose only effect is to register
+//                 references from one stack to another (an output there, a
+//                 remote state here), then the real one. The landing zone's
+//                 stacks never refer to each other (each is deployed on its
+//                 own, from config), so skip the first pass, and make the
+//                 second throw, naming the reference, if one ever does:
+//                 a stack can never be written without what it refers to.
+//                 The pass is skipped only if that check is in place.
 //   is-array      cdktf calls util.isArray, which Node 22 reports as
 //                 deprecated on every synth (a warning no user can act on):
 //                 call Array.isArray, the function it stands for.
@@ -404,6 +413,39 @@ const VERSION_ONCE = {
             }).toString());`,
 };
 
+// --- no prepare ---------------------------------------------------------------
+
+// Set once the check below is compiled into tfExpression.js: the preparing
+// pass is skipped only then.
+const PREPARE_KEY = 'landing-zone.fastload.no-prepare';
+
+const NO_PREPARE = {
+  name: 'no-prepare',
+  from: 'terraformElements(this).forEach((e) => (0, _tokens_1.resolve)(this, e.toTerraform(), true));',
+  to: `if (!globalThis[Symbol.for(${JSON.stringify(PREPARE_KEY)})]) terraformElements(this).forEach((e) => (0, _tokens_1.resolve)(this, e.toTerraform(), true));`,
+};
+
+// Without the preparing pass, a reference to another stack would resolve
+// to an address that stack does not export: refuse it instead.
+const CROSS_STACK_CHECK = {
+  name: 'no-prepare',
+  from: '        // If this is a cross stack reference we will resolve to a reference within this stack.\n',
+  to: `        if (!context.preparing && globalThis[Symbol.for(${JSON.stringify(PREPARE_KEY)})] && this.originStack && this.originStack !== resolutionStack && !this.crossStackIdentifier[stackName]) {
+            throw new Error("landing-zone: " + stackName + " refers to " + this.identifier + " of stack " + this.originStack + ": the landing zone's stacks are deployed one by one and never refer to each other (pass the value through config instead). To synthesize such a reference anyway, run with LZ_FASTLOAD_SKIP=no-prepare.");
+        }
+        // If this is a cross stack reference we will resolve to a reference within this stack.\n`,
+};
+
+function loadCrossStackCheck(module, filename) {
+  const source = fs.readFileSync(filename, 'utf8');
+  const edited = edit(filename, source, [CROSS_STACK_CHECK]);
+  if (edited !== source) {
+    globalThis[Symbol.for(PREPARE_KEY)] = true;
+  }
+  module._compile(edited, filename);
+  return true;
+}
+
 // --- is-array -----------------------------------------------------------------
 
 const IS_ARRAY = { name: 'is-array', from: '!(0, util_2.isArray)(object) &&', to: '!Array.isArray(object) &&' };
@@ -489,6 +531,8 @@ const SPEEDUPS = [
     load: editing(() => [STACK_OBJECT, STACK_TRACE]),
   },
   { applies: (f) => on('is-array') && inPackage(f, 'cdktf', 'terraform-output.js'), load: editing(() => [IS_ARRAY]) },
+  { applies: (f) => on('no-prepare') && inPackage(f, 'cdktf', 'tfExpression.js'), load: loadCrossStackCheck },
+  { applies: (f) => on('no-prepare') && inPackage(f, 'cdktf', 'terraform-stack.js'), load: editing(() => [NO_PREPARE]) },
   {
     applies: (f) => on('version-once') && inPackage(f, 'cdktf', path.join('validations', 'validate-binary-version.js')),
     load: editing(() => [VERSION_ONCE]),

@@ -304,3 +304,80 @@ console.log(JSON.stringify([new ValidateTerraformVersion(">=1.5").validate(), ne
 		t.Errorf("two checks with a failing terraform: %d runs (want 2), errors %s", n, out)
 	}
 }
+
+// Stack b refers to an attribute of stack a's resource. Without the
+// preparing pass cdktf would write an address b cannot resolve; with
+// no-prepare, the synth must fail instead, naming the reference.
+const crossStackProbe = `
+const { App, TerraformStack, TerraformResource, TerraformOutput } = require(process.argv[1]);
+const fs = require("fs");
+const app = new App({ outdir: process.argv[2] });
+const a = new TerraformStack(app, "a");
+const r = new TerraformResource(a, "r", { terraformResourceType: "null_resource" });
+const b = new TerraformStack(app, "b");
+new TerraformOutput(b, "o", { value: r.getStringAttribute("id") });
+try {
+  app.synth();
+  console.log(JSON.stringify({ ok: true, b: fs.readFileSync(process.argv[2] + "/stacks/b/cdk.tf.json", "utf8") }));
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, message: e.message }));
+}
+`
+
+func TestNoPrepareRefusesCrossStackReferences(t *testing.T) {
+	cdktf, err := filepath.Abs("../../node_modules/cdktf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cdktf); err != nil {
+		t.Skip("no node_modules/cdktf: run make deps")
+	}
+	type result struct {
+		OK         bool
+		Message, B string
+	}
+	synth := func(cdktf, skip string, env ...string) (result, string) {
+		out, stderr := node(t, "", append([]string{"LZ_FASTLOAD_SKIP=" + skip}, env...), "-e", crossStackProbe, cdktf, t.TempDir())
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s\n%s", err, out, stderr)
+		}
+		return r, stderr
+	}
+	// cdktf's own way, with the preparing pass: b reads a's output
+	// through a remote state.
+	off, _ := synth(cdktf, "no-prepare")
+	if !off.OK || !strings.Contains(off.B, "terraform_remote_state") {
+		t.Fatalf("without no-prepare: ok %v (%s), b: %s", off.OK, off.Message, off.B)
+	}
+	on, stderr := synth(cdktf, "")
+	if !strings.Contains(stderr, "no-prepare: ") || strings.Contains(stderr, " is off") {
+		t.Fatalf("no-prepare did not apply to the real files:\n%s", stderr)
+	}
+	const want = "b refers to null_resource.r.id of stack a: the landing zone's stacks are deployed one by one and never refer to each other"
+	if on.OK || !strings.Contains(on.Message, want) {
+		t.Errorf("with no-prepare: ok %v, message %q, want the synth refused with %q", on.OK, on.Message, want)
+	}
+
+	// A cdktf whose tfExpression.js no longer holds the code the check
+	// goes into: the preparing pass must run as before.
+	copied := filepath.Join(t.TempDir(), "node_modules", "cdktf")
+	if err := exec.Command("cp", "-r", cdktf, copied).Run(); err != nil {
+		if err := os.MkdirAll(filepath.Dir(copied), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cp", "-r", cdktf, copied).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	expr := filepath.Join(copied, "lib", "tfExpression.js")
+	src, err := os.ReadFile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, expr, strings.Replace(string(src), "// If this is a cross stack reference", "// A cross stack reference", 1))
+	changed, stderr := synth(copied, "", "NODE_PATH="+filepath.Dir(cdktf))
+	if !strings.Contains(stderr, "no-prepare is off") || !changed.OK || changed.B != off.B {
+		t.Errorf("with the check left out, the preparing pass did not run as before: ok %v (%s)\n%s", changed.OK, changed.Message, stderr)
+	}
+}
