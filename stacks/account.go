@@ -269,5 +269,5 @@ func (a *Account) LogKey() *kms.Key {
 
 // Output adds a Terraform output to the stack.
 func (a *Account) Output(name, description string, value any) {
-	cdktf.NewTerraformOutput(a.Stack, tf.S(name), &cdktf.TerraformOutputConfig{Value: value, Description: tf.S(description)})
+	tf.RawScopeOf(a.Stack).Output(name, description, value)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/acme/landing-zone/constructs/network"
 	"github.com/acme/landing-zone/constructs/statebackend"
 	"github.com/acme/landing-zone/internal/config"
-	"github.com/acme/landing-zone/internal/tf"
 )
 
 // Landing holds every stack's handles.
@@ -43,7 +42,6 @@ type Network struct {
 // CI pushes to the registry of shared services.
 func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	l := &Landing{}
-	tf.DiscardRaw()
 	for _, name := range cfg.AccountNames() {
 		l.Bootstrap = append(l.Bootstrap, NewBootstrap(app, cfg, name, opts))
 	}
@@ -73,7 +71,6 @@ func Build(app cdktf.App, cfg *config.Config, opts Options) *Landing {
 	if opts.Extend != nil {
 		opts.Extend(l)
 	}
-	tf.FlushRaw() // the raw resources (tf.RawScope) join their stacks
 	return l
 }
 

@@ -12,17 +12,17 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// Raw resources are written into their stack's Terraform JSON by Go, all
-// of a stack's in a few overrides, instead of one jsii construct each. A
+// Raw resources are written into their stack's Terraform JSON by Go,
+// instead of one jsii construct each. A
 // construct costs about 1 ms of synth in jsii round trips and in CDKTF's
 // own synth, which is the whole budget for the many small resources made
-// once per watched region (regionalbaseline). A raw resource gets the
+// once per watched region (regionalbaseline). A stack's raw resources
+// cost one jsii callback at synth. A raw resource gets the
 // address and the "//" metadata CDKTF would give a construct at the same
-// path, so moving a resource between the two changes nothing in the JSON
-// but the stack's list of overrides.
+// path, so moving a resource between the two changes nothing in the JSON.
 //
 // Values may hold tokens (a construct's Arn(), ...): the stack resolves
-// its overrides with the rest of its JSON at synth.
+// them with the rest of its JSON at synth.
 
 // Resource is a raw resource's address.
 type Resource struct{ Type, ID string }
@@ -41,15 +41,40 @@ type RawScope struct {
 	provider string   // "": the stack's default provider
 }
 
+// rawWriter is a stack's raw resources and outputs: a TerraformElement
+// of the stack whose ToTerraform, written in Go, CDKTF calls at synth
+// like every element's, so they are written however the stack is
+// synthesized.
 type rawWriter struct {
-	stack     cdktf.TerraformStack
+	cdktf.TerraformElement
 	name      string
 	resources map[string]map[string]any // type, then ID, then the body
+	outputs   map[string]any            // name, then the body
 }
 
-// writers are the stacks with raw resources not yet flushed, by stack
-// name. FlushRaw empties it; stacks.Build flushes before it returns.
-var writers = map[string]*rawWriter{}
+// ToTerraform is the raw resources and outputs as the stack's JSON holds
+// them, the outputs' names mapped in "//" as CDKTF maps a TerraformOutput's.
+func (w *rawWriter) ToTerraform() any {
+	out := map[string]any{}
+	if len(w.resources) > 0 {
+		out["resource"] = w.resources
+	}
+	if len(w.outputs) > 0 {
+		names := map[string]any{}
+		for name := range w.outputs {
+			names[name] = name
+		}
+		out["output"] = w.outputs
+		out["//"] = map[string]any{"outputs": map[string]any{w.name: names}}
+	}
+	return out
+}
+
+// rawElementID is the element's construct ID in every stack.
+const rawElementID = "landing-zone-raw"
+
+// writers are the stacks' raw writers, by stack.
+var writers = map[cdktf.TerraformStack]*rawWriter{}
 
 // scopes caches RawScopeOf: a construct's path never changes, and reading
 // it is a jsii round trip.
@@ -66,12 +91,15 @@ func RawScopeOf(scope constructs.Construct) *RawScope {
 	if s := scopes[scope]; s != nil {
 		return s
 	}
-	parts := strings.Split(*scope.Node().Path(), "/")
-	w := writers[parts[0]]
+	stack := cdktf.TerraformStack_Of(scope)
+	w := writers[stack]
 	if w == nil {
-		w = &rawWriter{stack: cdktf.TerraformStack_Of(scope), name: parts[0], resources: map[string]map[string]any{}}
-		writers[parts[0]] = w
+		w = &rawWriter{name: *stack.Node().Id(), resources: map[string]map[string]any{}, outputs: map[string]any{}}
+		// A second writer for the same stack would fail here, on the ID.
+		cdktf.NewTerraformElement_Override(w, stack, S(rawElementID), nil)
+		writers[stack] = w
 	}
+	parts := strings.Split(*scope.Node().Path(), "/")
 	scopes[scope] = &RawScope{w: w, path: parts[1:]}
 	return scopes[scope]
 }
@@ -128,27 +156,17 @@ func (s *RawScope) Add(typ, id string, body map[string]any) Resource {
 	return r
 }
 
-// FlushRaw hands every stack's raw resources to the stack, one override
-// per resource type, and forgets them. Call it once every construct is
-// built (stacks.Build does): a resource added later is never written.
-func FlushRaw() {
-	for _, name := range slices.Sorted(maps.Keys(writers)) {
-		w := writers[name]
-		for _, typ := range slices.Sorted(maps.Keys(w.resources)) {
-			w.stack.AddOverride(S("resource."+typ), w.resources[typ])
-		}
+// Output adds an output to s's stack, as a TerraformOutput named name at
+// the stack's top level would: value may hold tokens, and the "//" block
+// maps the name for the CLI's outputs file.
+func (s *RawScope) Output(name, description string, value any) {
+	if len(s.path) > 0 {
+		panic("tf: an output belongs to its stack, not to " + strings.Join(s.path, "/"))
 	}
-	DiscardRaw()
-}
-
-// DiscardRaw forgets raw resources not flushed: those of a build that
-// failed. stacks.Build calls it first, so that a stack of a new app never
-// takes the place of an old one of the same name.
-func DiscardRaw() {
-	clear(writers)
-	clear(scopes)
-	clear(providers)
-	clear(addresses)
+	if _, dup := s.w.outputs[name]; dup {
+		panic("tf: two outputs named " + name + " in " + s.w.name)
+	}
+	s.w.outputs[name] = map[string]any{"description": description, "value": value}
 }
 
 // DependsOn lists the addresses of resources rs, as a raw resource's

@@ -33,7 +33,7 @@ var paths = [][]string{
 // synthBoth makes a detector and a feature at each path twice, as
 // constructs in stack "jsii" and as raw resources in stack "raw", and
 // returns both stacks' JSON.
-func synthBoth(t *testing.T, flush bool) (jsiiStack, rawStack map[string]any) {
+func synthBoth(t *testing.T) (jsiiStack, rawStack map[string]any) {
 	t.Helper()
 	out := t.TempDir()
 	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: &out})
@@ -41,6 +41,12 @@ func synthBoth(t *testing.T, flush bool) (jsiiStack, rawStack map[string]any) {
 		st := cdktf.NewTerraformStack(app, tf.S(name))
 		provider.NewAwsProvider(st, tf.S("aws"), &provider.AwsProviderConfig{Region: tf.S("us-east-1")})
 		west := provider.NewAwsProvider(st, tf.S("west"), &provider.AwsProviderConfig{Region: tf.S("us-west-2"), Alias: tf.S("us-west-2")})
+		value := []*string{tf.S("a"), tf.S("b")}
+		if name == "jsii" {
+			cdktf.NewTerraformOutput(st, tf.S("names"), &cdktf.TerraformOutputConfig{Value: value, Description: tf.S("Two names")})
+		} else {
+			tf.RawScopeOf(st).Output("names", "Two names", value)
+		}
 		made := map[string]constructs.Construct{}
 		for i, p := range paths {
 			var scope constructs.Construct = st
@@ -73,9 +79,6 @@ func synthBoth(t *testing.T, flush bool) (jsiiStack, rawStack map[string]any) {
 			})
 		}
 	}
-	if flush {
-		tf.FlushRaw()
-	}
 	app.Synth()
 	read := func(name string) map[string]any {
 		b, err := os.ReadFile(filepath.Join(out, "stacks", name, "cdk.tf.json"))
@@ -94,10 +97,19 @@ func synthBoth(t *testing.T, flush bool) (jsiiStack, rawStack map[string]any) {
 // A raw resource is written exactly as CDKTF writes a construct at the
 // same path: same address, metadata, arguments, provider and depends_on.
 func TestRawResourcesAreWrittenAsConstructsWouldBe(t *testing.T) {
-	j, r := synthBoth(t, true)
+	j, r := synthBoth(t)
 	want := strings.ReplaceAll(mustJSON(t, j["resource"]), `"jsii/`, `"raw/`)
 	if got := mustJSON(t, r["resource"]); got != want {
 		t.Errorf("raw resources differ from constructs at the same paths:\nconstructs: %s\nraw:        %s", want, got)
+	}
+	if got, want := mustJSON(t, r["output"]), mustJSON(t, j["output"]); got != want || want == "null" {
+		t.Errorf("raw outputs %s, constructs' %s", got, want)
+	}
+	outputs := func(j map[string]any, stack string) string {
+		return mustJSON(t, j["//"].(map[string]any)["outputs"].(map[string]any)[stack])
+	}
+	if got, want := outputs(r, "raw"), outputs(j, "jsii"); got != want {
+		t.Errorf("raw outputs' metadata %s, constructs' %s", got, want)
 	}
 	n := 0
 	for _, byID := range j["resource"].(map[string]any) {
@@ -108,17 +120,8 @@ func TestRawResourcesAreWrittenAsConstructsWouldBe(t *testing.T) {
 	}
 }
 
-// Without FlushRaw nothing raw is written: the check above would see it.
-func TestRawResourcesNeedTheFlush(t *testing.T) {
-	_, r := synthBoth(t, false)
-	if _, ok := r["resource"]; ok {
-		t.Fatalf("raw resources were written without a flush: %v", r["resource"])
-	}
-	tf.FlushRaw() // drop what this test left pending
-}
-
 func TestLogicalIDMatchesCDKTF(t *testing.T) {
-	j, _ := synthBoth(t, true)
+	j, _ := synthBoth(t)
 	ids := map[string]bool{}
 	for _, byID := range j["resource"].(map[string]any) {
 		for id := range byID.(map[string]any) {
