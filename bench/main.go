@@ -156,6 +156,10 @@ func synth(env []string, s scenario, v variant, watched bool) (time.Duration, in
 		cache, err := os.MkdirTemp(tmp, "cache-")
 		check(err)
 		defer os.RemoveAll(cache)
+		// Both caches live there: fastload's preload and split assemblies,
+		// and the IAM proof's engine answers (internal/access/cache.go), so
+		// the empty cache variant asks the engine every request, as a
+		// first synth does.
 		env = append(env, "LZ_FASTLOAD_CACHE="+cache)
 	}
 	if s.cli {

@@ -17,6 +17,16 @@
 // touching the log archive, services reading each other's secrets. Synth
 // fails on any answer that is not the intended one, like a guardrail.
 //
+// The engine's answers are cached (cache.go): each request is keyed by a
+// SHA-256 over the engine (simulate.mjs, the installed @cloud-copilot
+// packages' versions, Node, LZ_ACCESS_PLAIN), the request and the
+// documents of every policy it names, so a synth whose policies did not
+// change asks the engine nothing, and a changed policy is asked again for
+// exactly the requests that name it. The answers of the last runs (at most
+// 20,000) live in iam-proof-answers.bin in LZ_FASTLOAD_CACHE, else the
+// user cache directory's landing-zone (with fastload's preload);
+// LZ_ACCESS_CACHE=0 turns the cache off.
+//
 // It does not own the policies (the constructs do) nor who Terraform runs
 // as (internal/ci). Entry points: Check, Prove.
 package access
