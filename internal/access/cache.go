@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/acme/landing-zone/internal/fastload"
 )
 
 // The answer cache: the engine's answer to a request is a pure function of
@@ -236,17 +238,9 @@ func field(h hash.Hash, b []byte) {
 	h.Write(b)
 }
 
-// cacheDir is LZ_FASTLOAD_CACHE, else the directory fastload.Script keeps
-// its preload in.
-func cacheDir() string {
-	if d := os.Getenv("LZ_FASTLOAD_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "landing-zone")
-	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("landing-zone-%d", os.Getuid()))
-}
+// cacheDir is where fastload keeps its caches (LZ_FASTLOAD_CACHE, else
+// the user cache directory's landing-zone).
+func cacheDir() string { return fastload.CacheDir() }
 
 func cacheEnabled() bool { return os.Getenv("LZ_ACCESS_CACHE") != "0" }
 
@@ -459,24 +453,7 @@ func (c *answerCache) write(path string, keys [][32]byte, out []answer) {
 	binary.LittleEndian.PutUint32(n[:4], crc32.ChecksumIEEE(body.Bytes()))
 	body.Write(n[:4])
 
-	dir := filepath.Dir(path)
-	if os.MkdirAll(dir, 0o700) != nil {
-		return
-	}
-	f, err := os.CreateTemp(dir, ".iam-proof-answers-*") // mode 0600
-	if err != nil {
-		return
-	}
-	_, err = f.Write(body.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
+	_ = fastload.WriteFileAtomic(path, body.Bytes()) // a cache that cannot be written costs only speed
 }
 
 // current reports whether the file already holds keys, answered, as its

@@ -162,24 +162,50 @@ func quote(s string) string {
 // each other's or a half-written file, and returns its path.
 func Script() (string, error) {
 	sum := sha256.Sum256(script)
-	dir, err := os.UserCacheDir()
-	if err == nil {
-		dir = filepath.Join(dir, "landing-zone")
-	} else {
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("landing-zone-%d", os.Getuid()))
-	}
+	dir := UserCacheDir()
 	path := filepath.Join(dir, fmt.Sprintf("preload-%x.js", sum[:8]))
 	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, script) {
 		return path, nil
 	}
+	if err := WriteFileAtomic(path, script); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// UserCacheDir is the landing zone's directory in the user cache, where
+// the preload lives (and, unless LZ_FASTLOAD_CACHE names another, the
+// caches: see CacheDir).
+func UserCacheDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "landing-zone")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("landing-zone-%d", os.Getuid()))
+}
+
+// CacheDir is where the synth's caches live: the split type assembly and
+// the IAM proof's answers. LZ_FASTLOAD_CACHE overrides it (the benchmark's
+// empty-cache runs set it to an empty directory).
+func CacheDir() string {
+	if d := os.Getenv(cacheEnv); d != "" {
+		return d
+	}
+	return UserCacheDir()
+}
+
+// WriteFileAtomic writes b to path (mode 0600, its directory 0700 if new)
+// through a temporary file renamed into place: a reader never sees half
+// a file, and writers racing each other leave one whole file.
+func WriteFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return err
 	}
-	f, err := os.CreateTemp(dir, ".preload-*")
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
 	if err != nil {
-		return "", err
+		return err
 	}
-	_, err = f.Write(script)
+	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -188,7 +214,6 @@ func Script() (string, error) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", err
 	}
-	return path, nil
+	return err
 }

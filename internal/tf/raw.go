@@ -12,14 +12,15 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// Raw resources are written into their stack's Terraform JSON by Go,
-// instead of one jsii construct each. A
-// construct costs about 1 ms of synth in jsii round trips and in CDKTF's
-// own synth, which is the whole budget for the many small resources made
-// once per watched region (regionalbaseline). A stack's raw resources
-// cost one jsii callback at synth. A raw resource gets the
-// address and the "//" metadata CDKTF would give a construct at the same
-// path, so moving a resource between the two changes nothing in the JSON.
+// Raw resources are written into their stack's Terraform JSON by Go
+// instead of as jsii constructs. A construct costs about 1 ms of synth (jsii
+// round trips, then CDKTF's own synth), which is the whole budget for the
+// many small resources made once per account and watched region
+// (regionalbaseline); a stack's raw resources cost one jsii callback. A raw
+// resource gets the address and the "//" metadata CDKTF gives a construct
+// at the same path, so moving a resource between the two changes nothing
+// in the JSON. CDKTF does not see raw resources: a construct of the same
+// type at the same path would not be reported as a duplicate.
 //
 // Values may hold tokens (a construct's Arn(), ...): the stack resolves
 // them with the rest of its JSON at synth.
