@@ -255,11 +255,11 @@ func TestVersionOnceRunsTerraformOncePerSynth(t *testing.T) {
 		return r, strings.Count(string(runs), "\n"), stderr
 	}
 
-	r, runs, stderr := synth("1.11.0", "version-once")
+	r, runs, _ := synth("1.11.0", "version-once")
 	if !r.OK || runs != 3 {
 		t.Fatalf("without version-once: synth ok %v (%s), %d runs of terraform version, want ok and 3", r.OK, r.Message, runs)
 	}
-	r, runs, stderr = synth("1.11.0", "")
+	r, runs, stderr := synth("1.11.0", "")
 	if !strings.Contains(stderr, "version-once: ") || strings.Contains(stderr, " is off") {
 		t.Fatalf("version-once did not apply to the real file:\n%s", stderr)
 	}
