@@ -27,7 +27,6 @@ func (a *Account) healthCheckWatcher(home *monitoring.Watcher) (w *monitoring.Wa
 	cfg := a.Config
 	topics := alarms.NewTopics(scope, "alarm-topics", alarms.TopicsProps{
 		Prefix: a.baselineName(), Emails: cfg.Monitoring.AlarmEmails, Webhooks: cfg.Monitoring.ChatWebhooks,
-		Provider: p,
 	})
 	w = monitoring.New(scope, "monitoring", a.baselineName(), topics, monitoring.Thresholds(cfg.Monitoring.Thresholds))
 	return w, func() { tf.UseProvider(scope, p) }

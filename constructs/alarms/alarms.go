@@ -17,7 +17,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/acme/landing-zone/constructs/kms"
 	"github.com/acme/landing-zone/internal/awsenv"
@@ -47,11 +46,6 @@ type TopicsProps struct {
 	Prefix string
 	// Emails and Webhooks (HTTPS) subscribe to both topics. Default: none.
 	Emails, Webhooks []string
-	// Provider is the AWS provider of scope's region, which the alarms
-	// (raw resources) are made through. The topics are constructs: the
-	// caller sets their provider (tf.UseProvider). Default: nil, the
-	// stack's default provider.
-	Provider cdktf.TerraformProvider
 }
 
 // Topics are the account's alarm topics.
@@ -61,12 +55,7 @@ type Topics struct {
 	CriticalARN, WarningARN *string
 	Key                     *kms.Key
 	scope                   constructs.Construct
-	provider                cdktf.TerraformProvider
 }
-
-// Provider is the provider the topics' region's raw resources are made
-// through (TopicsProps.Provider).
-func (t *Topics) Provider() cdktf.TerraformProvider { return t.provider }
 
 // NewTopics creates the key, the two topics and their subscriptions.
 func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
@@ -77,7 +66,7 @@ func NewTopics(scope constructs.Construct, id string, p TopicsProps) *Topics {
 		Statements: []iam.Statement{iam.Allow("PublishersEncrypt", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
 			For("Service", Publishers...).When("StringEquals", "aws:SourceAccount", env.Account)},
 	})
-	t := &Topics{Key: key, scope: s, provider: p.Provider}
+	t := &Topics{Key: key, scope: s}
 	t.CriticalARN = topic(s, "critical", env, p, key)
 	t.WarningARN = topic(s, "warning", env, p, key)
 	return t
@@ -175,7 +164,7 @@ func (t *Topics) Add(scope constructs.Construct, a Alarm) {
 		"evaluation_periods": a.Periods, "datapoints_to_alarm": a.Breaching,
 		"treat_missing_data": a.TreatMissing,
 		"alarm_actions":      []string{topic}, "ok_actions": []string{topic},
-		"tags": map[string]any{"Name": a.Name},
+		"tags": tf.NameTag(a.Name),
 	}
 	if a.Expression != "" {
 		body["metric_query"] = metricQuery(a)
@@ -187,7 +176,7 @@ func (t *Topics) Add(scope constructs.Construct, a Alarm) {
 			body["statistic"] = a.Statistic
 		}
 	}
-	tf.RawScopeOf(scope).Using(t.provider).Add("aws_cloudwatch_metric_alarm", a.ID, body)
+	tf.RawScopeOf(scope).Add("aws_cloudwatch_metric_alarm", a.ID, body)
 }
 
 func metricQuery(a Alarm) []any {

@@ -94,7 +94,7 @@ func (a *Audit) recorder(s constructs.Construct, env awsenv.Env, p Props) {
 		body := map[string]any{
 			"name":       r.Name,
 			"source":     map[string]any{"owner": "AWS", "source_identifier": r.Identifier},
-			"tags":       map[string]any{"Name": r.Name},
+			"tags":       tf.NameTag(r.Name),
 			"depends_on": []string{status.FQN()},
 		}
 		if r.Params != nil {

@@ -369,7 +369,7 @@ func (w *Watcher) OrganizationsChanges(logGroup string, after cdktf.ITerraformDe
 func (w *Watcher) cisFilter(c cisCheck, logGroup string, after cdktf.ITerraformDependable) {
 	metric := w.prefix + "-" + c.id
 	// Raw, like the alarms: an account has a dozen.
-	tf.RawScopeOf(w.scope).Using(w.topics.Provider()).Add("aws_cloudwatch_log_metric_filter", "cis-filter-"+c.id, map[string]any{
+	tf.RawScopeOf(w.scope).Add("aws_cloudwatch_log_metric_filter", "cis-filter-"+c.id, map[string]any{
 		"name": metric, "log_group_name": logGroup, "pattern": c.pattern,
 		"metric_transformation": map[string]any{"name": metric, "namespace": CISNamespace, "value": "1", "default_value": "0"},
 		"depends_on":            tf.DependsOn(after),

@@ -11,7 +11,7 @@
 // It does not make what is global or made once per account: the trail, the
 // Config service-linked role and rules, the aggregator, the S3 account
 // public access block or the password policy (see audit, which also makes
-// the home region's instance). Entry point: New.
+// the home region's instance). Entry points: New, NewIn, SecurityHub.
 //
 // Its resources are raw (tf.RawScope): written as Terraform JSON by Go, at
 // the addresses CDKTF would give them as constructs. There are about 20
@@ -59,10 +59,10 @@ var Standards = map[string]string{
 }
 
 // Props configures the baseline of the enclosing stack's account in the
-// region of scope (tf.EnvOf; tf.InRegion makes a scope in another *tf.RawScope).
+// region of scope (tf.EnvOf), or of NewIn's env.
 type Props struct {
 	// Name is "<prefix>-<account>"; it names the recorder, delivery
-	// channel and analyzer (names are per *tf.RawScope). Required.
+	// channel and analyzer (names are per region). Required.
 	Name string
 	// ConfigBucket is the logs account's AWS Config bucket, in the home
 	// region; Config delivers there from every region. Required.
@@ -129,7 +129,7 @@ func NewIn(s *tf.RawScope, env awsenv.Env, p Props) *Baseline {
 		b.SecurityHub = &hub
 	}
 	b.Analyzer = r.Add("aws_accessanalyzer_analyzer", "access-analyzer", map[string]any{
-		"analyzer_name": p.Name, "type": "ACCOUNT", "tags": nameTag(p.Name),
+		"analyzer_name": p.Name, "type": "ACCOUNT", "tags": tf.NameTag(p.Name),
 	})
 	r.Add("aws_ebs_encryption_by_default", "ebs-encryption", map[string]any{"enabled": true})
 	if !p.KeepDefaultVPC {
@@ -137,8 +137,6 @@ func NewIn(s *tf.RawScope, env awsenv.Env, p Props) *Baseline {
 	}
 	return b
 }
-
-func nameTag(name string) map[string]any { return map[string]any{"Name": name} }
 
 // detector turns on GuardDuty with the Features.
 func (b *Baseline) detector(r *tf.RawScope) {
@@ -218,16 +216,16 @@ func securityHub(r *tf.RawScope, env awsenv.Env) tf.Resource {
 // leaves it inert.
 func lockDefaultVPC(r *tf.RawScope, p Props) {
 	vpc := r.Add("aws_default_vpc", "default-vpc", map[string]any{
-		"tags": nameTag(p.Name + "-default-vpc-locked"),
+		"tags": tf.NameTag(p.Name + "-default-vpc-locked"),
 		"//": guardrails.RawScanWaiver("AWS-0101",
 			"adopted only to lock it: its security group and network ACL are emptied below and nothing is created in it"),
 	})
 	r.Add("aws_default_security_group", "default-vpc-sg", map[string]any{
-		"vpc_id": *vpc.Ref("id"), "tags": nameTag(p.Name + "-default-vpc-no-rules"),
+		"vpc_id": *vpc.Ref("id"), "tags": tf.NameTag(p.Name + "-default-vpc-no-rules"),
 	})
 	r.Add("aws_default_network_acl", "default-vpc-nacl", map[string]any{
 		"default_network_acl_id": *vpc.Ref("default_network_acl_id"),
-		"tags":                   nameTag(p.Name + "-default-vpc-no-rules"),
+		"tags":                   tf.NameTag(p.Name + "-default-vpc-no-rules"),
 		// The default subnets stay associated; listing them would need a
 		// lookup.
 		"lifecycle": map[string]any{"ignore_changes": []string{"subnet_ids"}},

@@ -236,17 +236,23 @@ func meta(typ, id string, r map[string]any) (path string, waived map[string]any)
 // resource's "//" comment block (Terraform ignores it); the scan turns it
 // into an inline ignore on that resource only (cmd/tfhcl), and lists it.
 func WaiveScan(r cdktf.TerraformResource, id, reason string) {
-	if id == "" || reason == "" {
-		panic("guardrails.WaiveScan: a finding ID and a reason are required")
-	}
-	r.AddOverride(tf.S("//.scan_waivers."+id), tf.S(reason))
+	requireScanWaiver("WaiveScan", id, reason)
+	r.AddOverride(tf.S("//."+scanWaiversKey+"."+id), tf.S(reason))
 }
 
 // RawScanWaiver is WaiveScan for a raw resource (tf.RawScope): the "//"
 // entry of its body.
 func RawScanWaiver(id, reason string) map[string]any {
+	requireScanWaiver("RawScanWaiver", id, reason)
+	return map[string]any{scanWaiversKey: map[string]any{id: reason}}
+}
+
+// scanWaiversKey holds the scan's waivers in a resource's "//" block
+// (cmd/tfhcl reads them).
+const scanWaiversKey = "scan_waivers"
+
+func requireScanWaiver(fn, id, reason string) {
 	if id == "" || reason == "" {
-		panic("guardrails.RawScanWaiver: a finding ID and a reason are required")
+		panic("guardrails." + fn + ": a finding ID and a reason are required")
 	}
-	return map[string]any{"scan_waivers": map[string]any{id: reason}}
 }

@@ -157,6 +157,23 @@ func (s *RawScope) Add(typ, id string, body map[string]any) Resource {
 	return r
 }
 
+// NameTag is a raw resource's tags holding only a Name tag (Name's
+// counterpart): the provider's default_tags supply every other one.
+func NameTag(name string) map[string]any { return map[string]any{"Name": name} }
+
+// useProvider makes the raw resources under path use provider.
+func (w *rawWriter) useProvider(path []string, provider string) {
+	prefix := strings.Join(append([]string{w.name}, path...), "/") + "/"
+	for _, byID := range w.resources {
+		for _, r := range byID {
+			body := r.(map[string]any)
+			if strings.HasPrefix(body["//"].(map[string]any)["metadata"].(map[string]any)["path"].(string), prefix) {
+				body["provider"] = provider
+			}
+		}
+	}
+}
+
 // Output adds an output to s's stack, as a TerraformOutput named name at
 // the stack's top level would: value may hold tokens, and the "//" block
 // maps the name for the CLI's outputs file.
