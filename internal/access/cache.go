@@ -281,49 +281,62 @@ func parseCache(b []byte) (*answerCache, error) {
 	if crc32.ChecksumIEEE(body) != sum {
 		return nil, errCorrupt
 	}
-	p := body[len(cacheFormat):]
-	next := func() (uint64, bool) {
-		v, n := binary.Uvarint(p)
-		if n <= 0 {
-			return 0, false
-		}
-		p = p[n:]
-		return v, true
-	}
-	na, ok := next()
-	if !ok || na > uint64(len(p)) {
+	r := &fieldReader{body[len(cacheFormat):]}
+	na, ok := r.next()
+	if !ok || na > uint64(len(r.b)) {
 		return nil, errCorrupt
 	}
 	c := &answerCache{answers: make([][]byte, na)}
 	for i := range c.answers {
-		n, ok := next()
-		if !ok || n > uint64(len(p)) {
+		if c.answers[i], ok = r.field(); !ok {
 			return nil, errCorrupt
 		}
-		c.answers[i], p = p[:n], p[n:]
 	}
-	ne, ok := next()
-	if !ok || ne > uint64(len(p))/33 {
+	ne, ok := r.next()
+	if !ok || ne > uint64(len(r.b))/33 {
 		return nil, errCorrupt
 	}
 	c.keys, c.index, c.at = make([][32]byte, ne), make([]uint32, ne), make(map[[32]byte]int, ne)
 	for i := range c.keys {
-		if len(p) < 32 {
+		if len(r.b) < 32 {
 			return nil, errCorrupt
 		}
-		copy(c.keys[i][:], p)
-		p = p[32:]
-		a, ok := next()
+		copy(c.keys[i][:], r.b)
+		r.b = r.b[32:]
+		a, ok := r.next()
 		if !ok || a >= na {
 			return nil, errCorrupt
 		}
 		c.index[i] = uint32(a)
 		c.at[c.keys[i]] = i
 	}
-	if len(p) != 0 {
+	if len(r.b) != 0 {
 		return nil, errCorrupt
 	}
 	return c, nil
+}
+
+// fieldReader reads what binary.AppendUvarint and appendField wrote.
+type fieldReader struct{ b []byte }
+
+func (r *fieldReader) next() (uint64, bool) {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		return 0, false
+	}
+	r.b = r.b[n:]
+	return v, true
+}
+
+// field reads a length-prefixed field.
+func (r *fieldReader) field() ([]byte, bool) {
+	n, ok := r.next()
+	if !ok || n > uint64(len(r.b)) {
+		return nil, false
+	}
+	f := r.b[:n]
+	r.b = r.b[n:]
+	return f, true
 }
 
 // lookup returns the answer stored under key.
@@ -363,22 +376,10 @@ func encodeAnswer(a answer) []byte {
 }
 
 func decodeAnswer(b []byte) (answer, bool) {
-	next := func() (uint64, bool) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, false
-		}
-		b = b[n:]
-		return v, true
-	}
+	r := &fieldReader{b}
 	str := func() (string, bool) {
-		n, ok := next()
-		if !ok || n > uint64(len(b)) {
-			return "", false
-		}
-		s := string(b[:n])
-		b = b[n:]
-		return s, true
+		f, ok := r.field()
+		return string(f), ok
 	}
 	var a answer
 	var ok bool
@@ -388,8 +389,8 @@ func decodeAnswer(b []byte) (answer, bool) {
 	if a.Detail, ok = str(); !ok {
 		return a, false
 	}
-	n, ok := next()
-	if !ok || n > uint64(len(b))+1 {
+	n, ok := r.next()
+	if !ok || n > uint64(len(r.b))+1 {
 		return a, false
 	}
 	if n > 0 {
@@ -400,7 +401,7 @@ func decodeAnswer(b []byte) (answer, bool) {
 			}
 		}
 	}
-	return a, len(b) == 0
+	return a, len(r.b) == 0
 }
 
 // write stores this run's answers (keys[i] → out[i]; answers that are

@@ -85,7 +85,6 @@ func simulate(policies map[string]any, reqs []request) ([]answer, error) {
 	// Answers already in the cache (cache.go) are used as they are; only
 	// the others go to the engine.
 	start := time.Now()
-	cacheStats.Hits, cacheStats.Asked, cacheStats.Lookup = 0, len(reqs), 0
 	var (
 		cache *answerCache
 		path  string

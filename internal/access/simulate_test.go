@@ -19,20 +19,13 @@ func TestEngineAnswersDoNotDependOnHowItIsRun(t *testing.T) {
 	policies, requests := engineInput(t)
 	t.Cleanup(func() { engineProcesses = 0 })
 	t.Setenv("LZ_ACCESS_PLAIN", "")
-	run := func(procs int, plain bool) []byte {
+	answersOf := func(procs int, plain bool) []byte {
 		engineProcesses = procs
 		os.Setenv("LZ_ACCESS_PLAIN", map[bool]string{true: "1", false: ""}[plain])
-		out, err := simulate(policies, requests)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, _ := run(t, policies, requests)
 		return b
 	}
-	want := run(1, true)
+	want := answersOf(1, true)
 	results := map[string]int{}
 	var answers []answer
 	_ = json.Unmarshal(want, &answers)
@@ -40,7 +33,7 @@ func TestEngineAnswersDoNotDependOnHowItIsRun(t *testing.T) {
 		results[a.Result]++
 	}
 	t.Logf("%d requests: %v", len(requests), results)
-	if got := run(3, false); !bytes.Equal(got, want) {
+	if got := answersOf(3, false); !bytes.Equal(got, want) {
 		t.Errorf("three processes with the speed-ups answer otherwise than one plain process:\n%s", firstDifference(got, want))
 	}
 }

@@ -86,10 +86,15 @@ function edit(filename, source, edits) {
 }
 
 // editing is a loader that compiles a file with the edits that edits()
-// returns made.
-function editing(edits) {
+// returns made, and calls whenEdited, if given, once they changed it.
+function editing(edits, whenEdited) {
   return (module, filename) => {
-    module._compile(edit(filename, fs.readFileSync(filename, 'utf8'), edits()), filename);
+    const source = fs.readFileSync(filename, 'utf8');
+    const edited = edit(filename, source, edits());
+    if (whenEdited && edited !== source) {
+      whenEdited();
+    }
+    module._compile(edited, filename);
     return true;
   };
 }
@@ -436,16 +441,6 @@ const CROSS_STACK_CHECK = {
         // If this is a cross stack reference we will resolve to a reference within this stack.\n`,
 };
 
-function loadCrossStackCheck(module, filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const edited = edit(filename, source, [CROSS_STACK_CHECK]);
-  if (edited !== source) {
-    globalThis[Symbol.for(PREPARE_KEY)] = true;
-  }
-  module._compile(edited, filename);
-  return true;
-}
-
 // --- is-array -----------------------------------------------------------------
 
 const IS_ARRAY = { name: 'is-array', from: '!(0, util_2.isArray)(object) &&', to: '!Array.isArray(object) &&' };
@@ -531,7 +526,7 @@ const SPEEDUPS = [
     load: editing(() => [STACK_OBJECT, STACK_TRACE]),
   },
   { applies: (f) => on('is-array') && inPackage(f, 'cdktf', 'terraform-output.js'), load: editing(() => [IS_ARRAY]) },
-  { applies: (f) => on('no-prepare') && inPackage(f, 'cdktf', 'tfExpression.js'), load: loadCrossStackCheck },
+  { applies: (f) => on('no-prepare') && inPackage(f, 'cdktf', 'tfExpression.js'), load: editing(() => [CROSS_STACK_CHECK], () => { globalThis[Symbol.for(PREPARE_KEY)] = true; }) },
   { applies: (f) => on('no-prepare') && inPackage(f, 'cdktf', 'terraform-stack.js'), load: editing(() => [NO_PREPARE]) },
   {
     applies: (f) => on('version-once') && inPackage(f, 'cdktf', path.join('validations', 'validate-binary-version.js')),

@@ -155,13 +155,7 @@ console.log(JSON.stringify({ isArray: Array.isArray(s), first: s[0], joined: s.j
 `
 
 func TestStackTracesAreFormattedWhenRead(t *testing.T) {
-	file, err := filepath.Abs("../../node_modules/cdktf/lib/tokens/private/stack-trace.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(file); err != nil {
-		t.Skip("no node_modules/cdktf: run make deps")
-	}
+	file := cdktfFile(t, "lib/tokens/private/stack-trace.js")
 	type trace struct {
 		IsArray bool
 		First   string
@@ -229,13 +223,7 @@ func fakeTerraform(t *testing.T, version string) (string, string) {
 }
 
 func TestVersionOnceRunsTerraformOncePerSynth(t *testing.T) {
-	cdktf, err := filepath.Abs("../../node_modules/cdktf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cdktf); err != nil {
-		t.Skip("no node_modules/cdktf: run make deps")
-	}
+	cdktf := cdktfFile(t, "")
 	type result struct {
 		OK      bool
 		Message string
@@ -325,13 +313,7 @@ try {
 `
 
 func TestNoPrepareRefusesCrossStackReferences(t *testing.T) {
-	cdktf, err := filepath.Abs("../../node_modules/cdktf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cdktf); err != nil {
-		t.Skip("no node_modules/cdktf: run make deps")
-	}
+	cdktf := cdktfFile(t, "")
 	type result struct {
 		OK         bool
 		Message, B string
@@ -362,13 +344,11 @@ func TestNoPrepareRefusesCrossStackReferences(t *testing.T) {
 	// A cdktf whose tfExpression.js no longer holds the code the check
 	// goes into: the preparing pass must run as before.
 	copied := filepath.Join(t.TempDir(), "node_modules", "cdktf")
-	if err := exec.Command("cp", "-r", cdktf, copied).Run(); err != nil {
-		if err := os.MkdirAll(filepath.Dir(copied), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command("cp", "-r", cdktf, copied).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
+	if err := os.MkdirAll(filepath.Dir(copied), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-r", cdktf, copied).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
 	expr := filepath.Join(copied, "lib", "tfExpression.js")
 	src, err := os.ReadFile(expr)
@@ -380,4 +360,18 @@ func TestNoPrepareRefusesCrossStackReferences(t *testing.T) {
 	if !strings.Contains(stderr, "no-prepare is off") || !changed.OK || changed.B != off.B {
 		t.Errorf("with the check left out, the preparing pass did not run as before: ok %v (%s)\n%s", changed.OK, changed.Message, stderr)
 	}
+}
+
+// cdktfFile is the absolute path of file in the installed cdktf package
+// ("" for the package), or skips the test where it is not installed.
+func cdktfFile(t *testing.T, file string) string {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("../../node_modules/cdktf", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("no node_modules/cdktf: run make deps")
+	}
+	return path
 }
